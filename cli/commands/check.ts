@@ -1,0 +1,93 @@
+/**
+ * `wfp-conform check TRACE`: checks a JSON Lines trace against the reference model and prints every
+ * violation with its line, rule id, who broke it and the source sentence. The file is streamed.
+ */
+import { existsSync, statSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { initialState, step, type Violation } from "../../model/index.ts";
+import { ruleById } from "../../spec/catalogue.ts";
+import { formatTraceInputError, readTraceFile } from "../../spec/trace.ts";
+import { EXIT, UsageError, type CommandIo } from "../io.ts";
+import type { Platform } from "../../spec/vocabulary.ts";
+
+export const summary = "check a trace (JSON Lines) against the model: exit 0 conforms, 1 breaks a rule, 2 malformed";
+
+const PLATFORMS: readonly Platform[] = ["x64", "arm64", "x86"];
+
+/** A violation as printed: the model's verdict plus the catalogue's source for its rule. */
+interface ReportedViolation {
+  readonly line: number;
+  readonly ruleId: string;
+  readonly party: Violation["party"];
+  readonly message: string;
+  readonly fatal: boolean;
+  readonly source: { readonly page: string; readonly quote?: string; readonly label?: string } | null;
+}
+
+function sourceLine(source: ReportedViolation["source"]): string {
+  if (source === null) return "source: (rule not in the catalogue)";
+  if (source.quote !== undefined) return `source: ${source.page}: "${source.quote}"`;
+  return `source: ${source.page} [digest ${source.label ?? "?"}]`;
+}
+
+/** Checks one trace file and prints its verdicts. */
+export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      platform: { type: "string", default: "x64" },
+    },
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError("check takes exactly one trace file: wfp-conform check TRACE.jsonl");
+  const file = positionals[0]!;
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such trace file: ${file}`);
+  const platform = values.platform as Platform;
+  if (!PLATFORMS.includes(platform)) throw new UsageError(`--platform must be one of ${PLATFORMS.join(", ")}, not ${values.platform}`);
+
+  let state = initialState({ platform });
+  const violations: ReportedViolation[] = [];
+  let events = 0;
+  let sawUnload = false;
+  for await (const { line, parsed } of readTraceFile(file)) {
+    if (!parsed.ok) {
+      io.err(`${formatTraceInputError(parsed.error)}\n`);
+      return EXIT.usage;
+    }
+    events += 1;
+    if (parsed.event.kind === "driverUnload") sawUnload = true;
+    const result = step(state, parsed.event, line);
+    state = result.state;
+    for (const violation of result.violations) {
+      const rule = ruleById(violation.ruleId);
+      violations.push({
+        line: violation.position,
+        ruleId: violation.ruleId,
+        party: violation.party,
+        message: violation.message,
+        fatal: violation.fatal === true,
+        source: rule === undefined ? null : rule.source,
+      });
+    }
+  }
+
+  const conforms = violations.length === 0;
+  if (values.json) {
+    io.out(JSON.stringify({ file, events, conforms, leaksJudged: sawUnload, violations }, null, 2) + "\n");
+  } else {
+    for (const violation of violations) {
+      io.out(`${file}:${violation.line}: ${violation.ruleId} (${violation.party}${violation.fatal ? ", fatal" : ""}): ${violation.message}\n`);
+      io.out(`    ${sourceLine(violation.source)}\n`);
+    }
+    const byParty = (party: string) => violations.filter((violation) => violation.party === party).length;
+    io.out(
+      conforms
+        ? `${file}: conforms (${events} events)\n`
+        : `${file}: ${violations.length} violation(s) in ${events} events: ${byParty("engine")} by the engine, ${byParty("caller")} by the caller${byParty("model") > 0 ? `, ${byParty("model")} model errors` : ""}\n`,
+    );
+    if (!sawUnload) io.out(`note: the trace has no driverUnload event, so leaks (handles, NBLs, pends) were not judged\n`);
+  }
+  return conforms ? EXIT.ok : EXIT.violations;
+}
