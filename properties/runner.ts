@@ -1,0 +1,148 @@
+/**
+ * The conformance runner: fast-check model-based runs of generated operation sequences against an
+ * implementation, checked step by step against the reference model (see session.ts). Sequential
+ * runs use `fc.asyncModelRun`; asynchronous runs use `fc.scheduledModelRun`, where a scheduler
+ * decides when engine deliveries happen relative to the driver's next calls.
+ */
+import fc from "fast-check";
+import type { TraceEvent } from "../spec/events.ts";
+import type { EnginePort, PortFactory, PortOptions } from "../spec/port.ts";
+import type { Platform } from "../spec/vocabulary.ts";
+import { describeOperation, operationArbitrary, type Operation } from "./operations.ts";
+import { ConformanceSession, DivergenceError, type Divergence } from "./session.ts";
+
+/** The system under test of one run: the session, and the scheduler of an asynchronous run. */
+interface RunContext {
+  readonly session: ConformanceSession;
+  readonly scheduler: fc.Scheduler | undefined;
+  /** Scheduled deliveries, awaited at the end of the run so that their failures are not lost. */
+  readonly background: Promise<void>[];
+}
+
+/** A generic fast-check command: one operation of the vocabulary, applied to the session. */
+class OperationCommand implements fc.AsyncCommand<object, RunContext> {
+  constructor(readonly operation: Operation) {}
+  check(): boolean {
+    return true;
+  }
+  async run(_model: object, context: RunContext): Promise<void> {
+    await context.session.apply(this.operation);
+    // In asynchronous runs, the scheduler picks when one more engine event is delivered,
+    // relative to the driver's next calls.
+    if (context.scheduler !== undefined) {
+      const session = context.session;
+      context.background.push(context.scheduler.schedule(Promise.resolve("deliver"), "engine delivers one event").then(() => session.scheduledDelivery(1)));
+    }
+  }
+  toString(): string {
+    return describeOperation(this.operation);
+  }
+}
+
+/** Settings of a conformance run. */
+export interface ConformanceOptions {
+  readonly factory: PortFactory;
+  readonly port?: Partial<PortOptions>;
+  readonly seed: number;
+  readonly numRuns: number;
+  readonly maxCommands: number;
+  /** Let a fast-check scheduler interleave engine deliveries with driver calls. */
+  readonly scheduled?: boolean;
+  /** Replay one run: fast-check's counterexample path for `seed`. */
+  readonly path?: string;
+  readonly misusePercent?: number;
+  /** Rule id -> times exercised; filled in across runs. */
+  readonly coverage?: Map<string, number>;
+  /** Stop generating after this many milliseconds (fast-check's interruptAfterTimeLimit). */
+  readonly timeLimitMs?: number;
+}
+
+/** A shrunk counterexample. */
+export interface Counterexample {
+  readonly divergence: Divergence | null;
+  /** The error, when the run failed for another reason than a divergence (a harness or adapter error). */
+  readonly error: string | null;
+  readonly operations: readonly Operation[];
+  readonly trace: readonly TraceEvent[];
+  readonly seed: number;
+  readonly path: string;
+  /** Runs generated up to and including the first failing one. */
+  readonly runsToFailure: number;
+  readonly shrinks: number;
+}
+
+/** What a conformance run found. */
+export interface ConformanceOutcome {
+  readonly ok: boolean;
+  readonly seed: number;
+  readonly runs: number;
+  readonly interrupted: boolean;
+  readonly counterexample: Counterexample | null;
+}
+
+/** Default settings every implementation receives unless overridden. */
+export const DEFAULT_PORT_OPTIONS: PortOptions = {
+  policy: "fifo",
+  completionIrql: "DISPATCH_LEVEL",
+  seed: 1,
+  batchSize: 2,
+  platform: "x64" satisfies Platform,
+};
+
+/** Runs generated sequences against an implementation; resolves with the first (shrunk) divergence, if any. */
+export async function runConformance(options: ConformanceOptions): Promise<ConformanceOutcome> {
+  const portOptions: PortOptions = { ...DEFAULT_PORT_OPTIONS, seed: options.seed, ...options.port };
+  const commands = fc.commands([operationArbitrary({ misusePercent: options.misusePercent ?? 8 }).map((operation) => new OperationCommand(operation))], {
+    maxCommands: options.maxCommands,
+  });
+
+  const runOne = async (generated: Iterable<fc.AsyncCommand<object, RunContext>>, teardown: boolean, scheduler: fc.Scheduler | undefined): Promise<void> => {
+    const port: EnginePort = await options.factory(portOptions);
+    const session = new ConformanceSession(port, { platform: portOptions.platform, ...(options.coverage === undefined ? {} : { coverage: options.coverage }) });
+    const context: RunContext = { session, scheduler, background: [] };
+    try {
+      const setup = () => ({ model: {}, real: context });
+      if (scheduler === undefined) await fc.asyncModelRun(setup, generated);
+      else {
+        await fc.scheduledModelRun(scheduler, setup, generated);
+        await scheduler.waitAll();
+        await Promise.all(context.background);
+      }
+      await session.finish(teardown);
+    } finally {
+      await port.dispose?.();
+    }
+  };
+
+  const schedulers: fc.Arbitrary<fc.Scheduler | undefined> = options.scheduled ? fc.scheduler() : fc.constant(undefined);
+  const runProperty = fc.asyncProperty(schedulers, commands, fc.boolean(), (scheduler, generated, teardown) => runOne(generated, teardown, scheduler));
+
+  const details = await fc.check(runProperty, {
+    seed: options.seed,
+    numRuns: options.numRuns,
+    ...(options.path === undefined ? {} : { path: options.path }),
+    ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
+  });
+
+  if (!details.failed) {
+    return { ok: true, seed: details.seed, runs: details.numRuns, interrupted: details.interrupted, counterexample: null };
+  }
+  const error = details.errorInstance;
+  const divergenceError = error instanceof DivergenceError ? error : null;
+  return {
+    ok: false,
+    seed: details.seed,
+    runs: details.numRuns,
+    interrupted: details.interrupted,
+    counterexample: {
+      divergence: divergenceError?.divergence ?? null,
+      error: divergenceError === null ? String((error as Error | undefined)?.message ?? error) : null,
+      operations: divergenceError?.operations ?? [],
+      trace: divergenceError?.trace ?? [],
+      seed: details.seed,
+      path: details.counterexamplePath ?? "",
+      runsToFailure: details.numRuns,
+      shrinks: details.numShrinks,
+    },
+  };
+}

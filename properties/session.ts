@@ -1,0 +1,597 @@
+/**
+ * A conformance session: one generated run in which the harness plays the callout driver and the
+ * environment, sends every operation to an implementation through the port, turns what the
+ * implementation answered into trace events, and steps the reference model over those events.
+ * Any engine rule the model says the implementation broke, and any difference between the
+ * implementation's verifier findings and the model's caller violations, is a divergence.
+ */
+import { describe, expectedResult, initialState, step, type Expectation, type ModelState, type ModelView, type Violation } from "../model/index.ts";
+import type { CallEvent, TraceEvent } from "../spec/events.ts";
+import type { DriverCall, EngineOutput, EnginePort, PortStep, VerifierFinding } from "../spec/port.ts";
+import type { Irql, Platform } from "../spec/vocabulary.ts";
+import type { Operation, Pick } from "./operations.ts";
+
+/** Where an implementation and the model disagree, with both sides' observations. */
+export interface Divergence {
+  readonly kind: "engine-violation" | "verifier-mismatch" | "port-error";
+  /** 0-based index of the event in the session's trace. */
+  readonly position: number;
+  readonly ruleIds: readonly string[];
+  /** What the model says at this step. */
+  readonly model: string;
+  /** What the implementation did at this step. */
+  readonly implementation: string;
+}
+
+/** Thrown inside a fast-check command when a session diverges, carrying the trace so far. */
+export class DivergenceError extends Error {
+  override readonly name = "DivergenceError";
+  constructor(
+    readonly divergence: Divergence,
+    readonly trace: readonly TraceEvent[],
+    readonly operations: readonly Operation[] = [],
+  ) {
+    super(`${divergence.kind} at event ${divergence.position + 1} [${divergence.ruleIds.join(", ")}]: model: ${divergence.model}; implementation: ${divergence.implementation}`);
+  }
+}
+
+/** Engine-returned ids per kind, renamed to canonical names ("h1", "nbl3") in order of appearance. */
+type IdKind = "handle" | "nbl" | "pool" | "pendContext";
+const PREFIX: Record<IdKind, string> = { handle: "h", nbl: "nbl", pool: "pool", pendContext: "pc" };
+
+class IdRenaming {
+  private readonly toCanonical = new Map<string, string>();
+  private readonly toImplementation = new Map<string, string>();
+  private readonly counters: Record<IdKind, number> = { handle: 0, nbl: 0, pool: 0, pendContext: 0 };
+
+  /** The canonical id for an engine-returned id: the existing one if `isLive` says it still names a live object, else a new one. */
+  canonical(kind: IdKind, implementationId: string, isLive: (canonicalId: string) => boolean): string {
+    const key = `${kind}:${implementationId}`;
+    const existing = this.toCanonical.get(key);
+    if (existing !== undefined && isLive(existing)) return existing;
+    this.counters[kind] += 1;
+    const fresh = `${PREFIX[kind]}${this.counters[kind]}`;
+    this.toCanonical.set(key, fresh);
+    this.toImplementation.set(fresh, implementationId);
+    return fresh;
+  }
+
+  /** The implementation's id for a canonical id (ids the harness made up map to themselves). */
+  implementation(canonicalId: string): string {
+    return this.toImplementation.get(canonicalId) ?? canonicalId;
+  }
+
+  /** The canonical id of an implementation id already seen, if any. */
+  known(kind: IdKind, implementationId: string): string | undefined {
+    return this.toCanonical.get(`${kind}:${implementationId}`);
+  }
+}
+
+/** Settings of one session. */
+export interface SessionOptions {
+  readonly platform: Platform;
+  /** Rule id -> times exercised, accumulated across sessions. */
+  readonly coverage?: Map<string, number>;
+  /** Stop at the first divergence by throwing DivergenceError (the default), or collect them all. */
+  readonly throwOnDivergence?: boolean;
+}
+
+const DRAIN_LIMIT = 10_000;
+
+/** One run of the harness against one implementation. */
+export class ConformanceSession {
+  private state: ModelState;
+  private readonly ids = new IdRenaming();
+  private readonly events: TraceEvent[] = [];
+  private readonly divergences: Divergence[] = [];
+  private readonly applied: Operation[] = [];
+  private counter = 0;
+  private ended = false;
+  private exclusive: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly port: EnginePort,
+    private readonly options: SessionOptions,
+  ) {
+    this.state = initialState({ platform: options.platform });
+  }
+
+  /** The canonical trace of everything that happened so far. */
+  get trace(): readonly TraceEvent[] {
+    return this.events;
+  }
+
+  /** Every divergence found so far (only one unless throwOnDivergence is false). */
+  get found(): readonly Divergence[] {
+    return this.divergences;
+  }
+
+  /** The model's view of the objects that exist now. */
+  view(): ModelView {
+    return describe(this.state);
+  }
+
+  private fresh(prefix: string): string {
+    this.counter += 1;
+    return `${prefix}${this.counter}`;
+  }
+
+  private diverge(divergence: Divergence): void {
+    this.divergences.push(divergence);
+    if (this.options.throwOnDivergence !== false) throw new DivergenceError(divergence, [...this.events], [...this.applied]);
+  }
+
+  /** Steps the model over one event, records coverage, and reports engine violations as divergences. */
+  private observe(event: TraceEvent): Violation[] {
+    const position = this.events.length;
+    this.events.push(event);
+    const result = step(this.state, event, position);
+    this.state = result.state;
+    const coverage = this.options.coverage;
+    if (coverage !== undefined) for (const ruleId of result.exercised) coverage.set(ruleId, (coverage.get(ruleId) ?? 0) + 1);
+    const engine = result.violations.filter((violation) => violation.party !== "caller");
+    if (engine.length > 0) {
+      this.diverge({
+        kind: "engine-violation",
+        position,
+        ruleIds: engine.map((violation) => violation.ruleId),
+        model: engine.map((violation) => `${violation.ruleId}: ${violation.message}`).join("; "),
+        implementation: JSON.stringify(event),
+      });
+    }
+    return result.violations.filter((violation) => violation.party === "caller");
+  }
+
+  /** Compares the model's caller violations of a step with the implementation's verifier findings. */
+  private compareFindings(position: number, callerViolations: readonly Violation[], findings: readonly VerifierFinding[]): void {
+    if (!this.port.verifier) return;
+    const expected = [...new Set(callerViolations.map((violation) => violation.ruleId))].sort();
+    const actual = [...new Set(findings.map((finding) => finding.ruleId))].sort();
+    if (expected.join() === actual.join()) return;
+    const missing = expected.filter((ruleId) => !actual.includes(ruleId));
+    const extra = actual.filter((ruleId) => !expected.includes(ruleId));
+    this.diverge({
+      kind: "verifier-mismatch",
+      position,
+      ruleIds: [...missing, ...extra],
+      model: expected.length === 0 ? "no caller misuse" : callerViolations.map((violation) => `${violation.ruleId}: ${violation.message}`).join("; "),
+      implementation: actual.length === 0 ? "verifier flagged nothing" : findings.map((finding) => `${finding.ruleId}: ${finding.message}`).join("; "),
+    });
+  }
+
+  private portError(what: string, error: unknown): never {
+    const divergence: Divergence = {
+      kind: "port-error",
+      position: this.events.length,
+      ruleIds: [],
+      model: "a PortStep",
+      implementation: `${what} threw: ${(error as Error)?.message ?? String(error)}`,
+    };
+    this.divergences.push(divergence);
+    throw new DivergenceError(divergence, [...this.events], [...this.applied]);
+  }
+
+  private canonicalRet(call: DriverCall, ret: Record<string, unknown>): Record<string, unknown> {
+    const view = describe(this.state);
+    const liveHandle = (id: string) => view.handles.some((handle) => handle.id === id && handle.state !== "destroyed");
+    const liveNbl = (id: string) => view.nbls.some((nbl) => nbl.id === id && nbl.status !== "freed");
+    const livePool = (id: string) => view.pools.some((pool) => pool.id === id && pool.live);
+    const livePend = (id: string) => view.pends.some((pend) => pend.completionContext === id && !pend.completed);
+    const out: Record<string, unknown> = { ...ret };
+    const rename = (key: string, kind: IdKind, isLive: (id: string) => boolean) => {
+      const value = out[key];
+      if (typeof value === "string") out[key] = this.ids.canonical(kind, value, isLive);
+      else if (Array.isArray(value)) out[key] = value.map((item) => (typeof item === "string" ? this.ids.canonical(kind, item, isLive) : item));
+    };
+    switch (call.fn) {
+      case "FwpsInjectionHandleCreate0":
+        rename("injectionHandle", "handle", liveHandle);
+        break;
+      case "NdisAllocateNetBufferListPool":
+        rename("poolHandle", "pool", livePool);
+        break;
+      case "FwpsAllocateNetBufferAndNetBufferList0":
+      case "FwpsAllocateCloneNetBufferList0":
+        rename("netBufferList", "nbl", liveNbl);
+        break;
+      case "FwpsCloneStreamData0":
+        rename("netBufferListChain", "nbl", liveNbl);
+        break;
+      case "FwpsPendOperation0":
+        rename("completionContext", "pendContext", livePend);
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+
+  /** The call with canonical ids replaced by the implementation's ids. */
+  private toImplementation(call: DriverCall): DriverCall {
+    const args: Record<string, unknown> = { ...(call.args as Record<string, unknown>) };
+    const map = (value: unknown): unknown =>
+      typeof value === "string" ? this.ids.implementation(value) : Array.isArray(value) ? value.map(map) : value;
+    for (const key of ["injectionHandle", "netBufferList", "originalNetBufferList", "poolHandle", "netBufferListPoolHandle", "netBufferPoolHandle", "clonedNetBufferListChain"]) {
+      if (key in args) args[key] = map(args[key]);
+    }
+    if (call.fn === "FwpsCompleteOperation0") args["completionContext"] = map(args["completionContext"]);
+    return { ...call, args } as DriverCall;
+  }
+
+  private canonicalOutput(event: EngineOutput): TraceEvent {
+    if (event.kind === "completion" && event.netBufferList !== null) {
+      return { ...event, netBufferList: this.ids.known("nbl", event.netBufferList) ?? event.netBufferList };
+    }
+    return event;
+  }
+
+  private absorb(position: number, callerViolations: readonly Violation[], stepResult: PortStep): void {
+    this.compareFindings(position, callerViolations, stepResult.findings);
+    for (const output of stepResult.events) this.observe(this.canonicalOutput(output));
+  }
+
+  /** Makes one driver call through the port and checks everything it produced. */
+  private async call(call: DriverCall): Promise<void> {
+    const expectation: Expectation = expectedResult(this.state, call);
+    const callId = this.fresh("c");
+    let result: PortStep;
+    try {
+      result = await this.port.call(callId, this.toImplementation(call));
+    } catch (error) {
+      this.portError(`${call.fn}`, error);
+    }
+    const ret = result.ret === undefined ? undefined : this.canonicalRet(call, result.ret);
+    const event = { kind: "call", callId, ...call, ...(ret === undefined ? {} : { ret }) } as CallEvent;
+    const position = this.events.length;
+    let callerViolations: Violation[];
+    try {
+      callerViolations = this.observe(event);
+    } catch (error) {
+      if (error instanceof DivergenceError && expectation.kind === "status") {
+        throw new DivergenceError(
+          { ...error.divergence, model: `${error.divergence.model} (allowed: ${expectation.allowed.join(" | ")}${expectation.otherFailureAllowed ? " | a failure status" : ""})` },
+          error.trace,
+          error.operations,
+        );
+      }
+      throw error;
+    }
+    this.absorb(position, callerViolations, result);
+  }
+
+  /** Tells the implementation and the model what the environment did. */
+  private async environment(event: Extract<TraceEvent, { kind: "tcpipStack" | "resources" | "streamIndicated" | "aleClassify" | "packetIndicated" | "driverUnload" }>): Promise<void> {
+    let result: PortStep;
+    try {
+      result = await this.port.environment(event);
+    } catch (error) {
+      this.portError(`environment(${event.kind})`, error);
+    }
+    const position = this.events.length;
+    const callerViolations = this.observe(event);
+    this.absorb(position, callerViolations, result);
+  }
+
+  /** Lets the engine deliver up to `max` queued events. */
+  private async deliver(max: number): Promise<void> {
+    let result: PortStep;
+    try {
+      result = await this.port.deliver(max);
+    } catch (error) {
+      this.portError("deliver", error);
+    }
+    this.absorb(this.events.length, [], result);
+  }
+
+  /** Delivers everything queued, then records that the engine is idle (owed completions become overdue). */
+  private async drain(): Promise<void> {
+    for (let round = 0; round < DRAIN_LIMIT; round++) {
+      let pending: number;
+      try {
+        pending = await this.port.pendingWork();
+      } catch (error) {
+        this.portError("pendingWork", error);
+      }
+      if (pending <= 0) break;
+      await this.deliver(pending);
+    }
+    this.observe({ kind: "engineIdle" });
+  }
+
+  /** The operations applied so far, in order (a replayable run). */
+  get operations(): readonly Operation[] {
+    return this.applied;
+  }
+
+  /** Runs `work` after everything queued before it: operations and scheduled deliveries never interleave inside a step. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.exclusive.then(work, work);
+    this.exclusive = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A delivery of one engine event at a moment chosen by a scheduler (asynchronous runs). */
+  scheduledDelivery(max = 1): Promise<void> {
+    return this.serialized(() => (this.ended ? Promise.resolve() : this.deliver(max)));
+  }
+
+  /** Ends the run: drain, optionally tear down like a well-behaved driver, drain again, unload. */
+  finish(teardown: boolean): Promise<void> {
+    return this.serialized(() => this.finishNow(teardown));
+  }
+
+  private async finishNow(teardown: boolean): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.drain();
+    if (teardown) {
+      await this.teardown();
+      await this.drain();
+    }
+    await this.environment({ kind: "driverUnload" });
+  }
+
+  private async teardown(): Promise<void> {
+    const view = describe(this.state);
+    for (const pend of view.pends.filter((pend) => !pend.completed)) {
+      const handle = view.completionHandles.find((candidate) => candidate.id === pend.completionHandle);
+      await this.call({ fn: "FwpsCompleteOperation0", irql: "PASSIVE_LEVEL", from: { kind: "thread" }, args: { completionContext: pend.completionContext, netBufferList: handle?.netBufferList ?? null } });
+    }
+    for (const chain of view.chains) {
+      const members = chain.members.map((id) => view.nbls.find((nbl) => nbl.id === id));
+      if (!chain.discarded && members.every((nbl) => nbl !== undefined && nbl.status === "owned" && !nbl.completed)) {
+        await this.call({ fn: "FwpsDiscardClonedStreamData0", irql: "PASSIVE_LEVEL", from: { kind: "thread" }, args: { clonedNetBufferListChain: [...chain.members], allocateCloneFlags: 0, dispatchLevel: false } });
+      }
+    }
+    for (const nbl of describe(this.state).nbls.filter((candidate) => candidate.status === "owned")) {
+      if (nbl.origin === "allocated") {
+        await this.call({ fn: "FwpsFreeNetBufferList0", irql: "PASSIVE_LEVEL", from: { kind: "thread" }, args: { netBufferList: nbl.id } });
+      } else if (nbl.origin === "clone" || (nbl.origin === "streamClone" && nbl.completed)) {
+        await this.call({ fn: "FwpsFreeCloneNetBufferList0", irql: "PASSIVE_LEVEL", from: { kind: "thread" }, args: { netBufferList: nbl.id, freeCloneFlags: 0 } });
+      }
+    }
+    for (const handle of describe(this.state).handles.filter((candidate) => candidate.state === "open")) {
+      await this.call({ fn: "FwpsInjectionHandleDestroy0", irql: "PASSIVE_LEVEL", from: { kind: "thread" }, args: { injectionHandle: handle.id } });
+    }
+  }
+
+  /** Applies one generated operation: resolves its operands against what exists now, then calls the port. */
+  apply(operation: Operation): Promise<void> {
+    return this.serialized(() => this.applyNow(operation));
+  }
+
+  private async applyNow(operation: Operation): Promise<void> {
+    this.applied.push(operation);
+    const view = describe(this.state);
+    const action = resolveOperation(operation, view, (prefix) => this.fresh(prefix));
+    if (action === undefined) return;
+    if (action.kind === "call") await this.call(action.call);
+    else if (action.kind === "environment") await this.environment(action.event);
+    else await this.deliver(action.max);
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Resolving an operation's operands against the objects that exist now.
+// -------------------------------------------------------------------------------------------------
+
+type Action =
+  | { readonly kind: "call"; readonly call: DriverCall }
+  | { readonly kind: "environment"; readonly event: Extract<TraceEvent, { kind: "tcpipStack" | "resources" | "streamIndicated" | "aleClassify" | "packetIndicated" }> }
+  | { readonly kind: "deliver"; readonly max: number };
+
+/** The picked element: among `usable` when the pick is live (falling back to `all`), else among `all`. */
+function choose<T>(pick: Pick, usable: readonly T[], all: readonly T[]): T | undefined {
+  const list = pick.live && usable.length > 0 ? usable : all.length > 0 ? all : usable;
+  if (list.length === 0) return undefined;
+  return list[pick.index % list.length];
+}
+
+const BOGUS_NBL = "nbl-never-allocated";
+const thread = { kind: "thread" as const };
+const completionFnSite = { kind: "completionFn" as const };
+
+function handleFits(types: readonly string[], type: string): boolean {
+  return types.length === 0 ? type !== "FWPS_INJECTION_TYPE_NETWORK" : types.includes(type);
+}
+
+/** Turns a generated operation into a concrete call or event, or undefined when there is nothing to apply it to. */
+export function resolveOperation(operation: Operation, view: ModelView, fresh: (prefix: string) => string): Action | undefined {
+  const liveHandles = view.handles.filter((handle) => handle.state !== "destroyed");
+  const allHandleIds = [...view.handles.map((handle) => handle.id), "h-never-created"];
+  const nblIds = [...view.nbls.map((nbl) => nbl.id), BOGUS_NBL];
+  const owned = view.nbls.filter((nbl) => nbl.status === "owned");
+  const call = (fn: DriverCall["fn"], irql: Irql, args: Record<string, unknown>, from: DriverCall["from"] = thread): Action =>
+    ({ kind: "call", call: { fn, irql, from, args } as DriverCall });
+
+  switch (operation.op) {
+    case "createHandle":
+      return call("FwpsInjectionHandleCreate0", operation.irql, { addressFamily: operation.addressFamily, flags: [...operation.types] });
+    case "destroyHandle": {
+      const handle = choose(operation.handle, view.handles.filter((h) => h.state === "open").map((h) => h.id), allHandleIds);
+      if (handle === undefined) return undefined;
+      return call("FwpsInjectionHandleDestroy0", operation.irql, { injectionHandle: handle }, operation.fromCompletion ? completionFnSite : thread);
+    }
+    case "allocatePool":
+      return call("NdisAllocateNetBufferListPool", "PASSIVE_LEVEL", {});
+    case "allocateNbl": {
+      const pools = view.pools.filter((pool) => pool.live).map((pool) => pool.id);
+      const pool = operation.pool === null ? null : choose(operation.pool, pools, [...view.pools.map((p) => p.id), "pool-never-allocated"]) ?? null;
+      const mdlChain = operation.mdlBytes === null ? null : { byteCount: operation.mdlBytes };
+      const overLong = operation.dataLength > 1500;
+      return call("FwpsAllocateNetBufferAndNetBufferList0", operation.irql, {
+        poolHandle: pool,
+        contextSize: operation.contextSize,
+        contextBackFill: operation.contextBackFill,
+        mdlChain,
+        dataOffset: mdlChain === null && !overLong ? 0 : operation.dataOffset,
+        dataLength: mdlChain === null && !overLong ? 0 : operation.dataLength,
+      });
+    }
+    case "cloneNbl": {
+      const original = choose(operation.original, view.nbls.filter((nbl) => nbl.status !== "freed").map((nbl) => nbl.id), nblIds);
+      if (original === undefined) return undefined;
+      return call("FwpsAllocateCloneNetBufferList0", operation.irql, {
+        originalNetBufferList: original,
+        netBufferListPoolHandle: null,
+        netBufferPoolHandle: null,
+        allocateCloneFlags: operation.allocateCloneFlags,
+      });
+    }
+    case "indicatePacket": {
+      const direction = operation.layer === "inbound" ? "INBOUND" : "OUTBOUND";
+      return {
+        kind: "environment",
+        event: {
+          kind: "packetIndicated",
+          layerId: `FWPS_LAYER_${direction}_IPPACKET_V${operation.ipVersion}`,
+          netBufferList: fresh("pkt"),
+          ipVersion: operation.ipVersion,
+          netBufferCount: operation.netBufferCount,
+        },
+      };
+    }
+    case "indicateStream": {
+      const streamData = fresh("sd");
+      return {
+        kind: "environment",
+        event: {
+          kind: "streamIndicated",
+          streamData,
+          layerId: operation.v6 ? "FWPS_LAYER_STREAM_V6" : "FWPS_LAYER_STREAM_V4",
+          flowId: `flow${operation.flow}`,
+          netBufferListChain: Array.from({ length: operation.chainLength }, (_, i) => `${streamData}.nbl${i + 1}`),
+          dataLength: operation.dataLength,
+          streamFlags: operation.sendAbort ? ["FWPS_STREAM_FLAG_SEND_ABORT"] : ["FWPS_STREAM_FLAG_SEND"],
+        },
+      };
+    }
+    case "cloneStream": {
+      const streamData = choose(operation.streamData, view.streamData.map((data) => data.id), [...view.streamData.map((data) => data.id), "sd-never-indicated"]);
+      if (streamData === undefined) return undefined;
+      return call("FwpsCloneStreamData0", operation.irql, {
+        calloutStreamData: streamData,
+        netBufferListPoolHandle: null,
+        netBufferPoolHandle: null,
+        allocateCloneFlags: operation.allocateCloneFlags,
+      });
+    }
+    case "inject": {
+      const type = operation.kind.startsWith("network") ? "FWPS_INJECTION_TYPE_NETWORK" : operation.kind === "forward" ? "FWPS_INJECTION_TYPE_FORWARD" : "FWPS_INJECTION_TYPE_TRANSPORT";
+      const usableHandles = type === "FWPS_INJECTION_TYPE_NETWORK" ? liveHandles : liveHandles.filter((handle) => handleFits(handle.types, type));
+      const handleId = choose(operation.handle, usableHandles.map((handle) => handle.id), allHandleIds);
+      const usableNbls = owned.filter((nbl) => nbl.origin === "allocated" || nbl.origin === "clone").map((nbl) => nbl.id);
+      const nbl = choose(operation.nbl, usableNbls, nblIds);
+      if (handleId === undefined || nbl === undefined) return undefined;
+      const handle = view.handles.find((candidate) => candidate.id === handleId);
+      const completion = {
+        injectionHandle: handleId,
+        injectionContext: fresh("ictx"),
+        flags: operation.flags,
+        completionFn: operation.nullCompletionFn ? null : "completionFn",
+        completionContext: fresh("ctx"),
+      };
+      if (operation.kind === "networkSend" || operation.kind === "networkReceive") {
+        const ipVersion = operation.ipVersion ?? (handle?.addressFamily === "AF_INET6" ? 6 : 4);
+        return operation.kind === "networkSend"
+          ? call("FwpsInjectNetworkSendAsync0", operation.irql, { ...completion, compartmentId: 0, netBufferList: nbl, ipVersion })
+          : call("FwpsInjectNetworkReceiveAsync0", operation.irql, { ...completion, compartmentId: 0, interfaceIndex: 1, subInterfaceIndex: 0, netBufferList: nbl, ipVersion });
+      }
+      if (operation.kind === "forward") {
+        return call("FwpsInjectForwardAsync0", operation.irql, { ...completion, addressFamily: operation.addressFamily, compartmentId: 0, interfaceIndex: 1, netBufferList: nbl });
+      }
+      const tcp = operation.tcpFromClassify ? { ipProtocol: "TCP" } : {};
+      const from: DriverCall["from"] = operation.tcpFromClassify ? { kind: "classify", layerId: "FWPS_LAYER_INBOUND_TRANSPORT_V4" } : thread;
+      return operation.kind === "transportSend"
+        ? call("FwpsInjectTransportSendAsync0", operation.irql, { ...completion, endpointHandle: 0, addressFamily: operation.addressFamily, compartmentId: 0, netBufferList: nbl, ...tcp }, from)
+        : call("FwpsInjectTransportReceiveAsync0", operation.irql, { ...completion, addressFamily: operation.addressFamily, compartmentId: 0, interfaceIndex: 1, subInterfaceIndex: 0, netBufferList: nbl, ...tcp }, from);
+    }
+    case "injectStream": {
+      const handleId = choose(operation.handle, liveHandles.filter((handle) => handleFits(handle.types, "FWPS_INJECTION_TYPE_STREAM")).map((handle) => handle.id), allHandleIds);
+      if (handleId === undefined) return undefined;
+      let netBufferList: string[] | null;
+      let dataLength = 100;
+      if ("chain" in operation.data) {
+        const usable = view.chains.filter((chain) => !chain.discarded && chain.members.every((id) => owned.some((nbl) => nbl.id === id && !nbl.completed)));
+        const chain = choose(operation.data.chain, usable, view.chains);
+        if (chain === undefined) return undefined;
+        netBufferList = [...chain.members];
+        dataLength = view.streamData.find((data) => data.id === chain.streamData)?.dataLength ?? dataLength;
+      } else if ("nbl" in operation.data) {
+        const nbl = choose(operation.data.nbl, owned.filter((candidate) => candidate.origin !== "indicated").map((candidate) => candidate.id), nblIds);
+        if (nbl === undefined) return undefined;
+        netBufferList = [nbl];
+      } else {
+        netBufferList = null;
+        dataLength = 0;
+      }
+      const layerId = operation.v6Layer === "bogus" ? "FWPS_LAYER_OUTBOUND_TRANSPORT_V4" : operation.v6Layer ? "FWPS_LAYER_STREAM_V6" : "FWPS_LAYER_STREAM_V4";
+      return call("FwpsStreamInjectAsync0", operation.irql, {
+        injectionHandle: handleId,
+        injectionContext: fresh("ictx"),
+        flags: operation.flags,
+        flowId: `flow${operation.flow}`,
+        calloutId: 1,
+        layerId,
+        streamFlags: [...operation.streamFlags],
+        netBufferList,
+        dataLength,
+        completionFn: operation.nullCompletionFn ? null : "completionFn",
+        completionContext: fresh("ctx"),
+      });
+    }
+    case "freeClone": {
+      const usable = owned.filter((nbl) => nbl.origin === "clone" || (nbl.origin === "streamClone" && nbl.completed)).map((nbl) => nbl.id);
+      const nbl = choose(operation.nbl, usable, nblIds);
+      if (nbl === undefined) return undefined;
+      return call("FwpsFreeCloneNetBufferList0", operation.irql, { netBufferList: nbl, freeCloneFlags: operation.freeCloneFlags }, operation.fromCompletion ? completionFnSite : thread);
+    }
+    case "freeNbl": {
+      const nbl = choose(operation.nbl, owned.filter((candidate) => candidate.origin === "allocated").map((candidate) => candidate.id), nblIds);
+      if (nbl === undefined) return undefined;
+      return call("FwpsFreeNetBufferList0", operation.irql, { netBufferList: nbl });
+    }
+    case "discard": {
+      const usable = view.chains.filter((chain) => !chain.discarded && chain.members.every((id) => owned.some((nbl) => nbl.id === id && !nbl.completed)));
+      const chain = choose(operation.chain, usable, view.chains);
+      if (chain === undefined) return undefined;
+      const members = operation.partial && chain.members.length > 1 ? chain.members.slice(0, 1) : [...chain.members];
+      const atDispatch = operation.irql === "DISPATCH_LEVEL";
+      return call("FwpsDiscardClonedStreamData0", operation.irql, {
+        clonedNetBufferListChain: members,
+        allocateCloneFlags: 0,
+        dispatchLevel: operation.wrongDispatchLevel ? !atDispatch : atDispatch,
+      });
+    }
+    case "aleClassify": {
+      const packet = operation.layer.includes("RECV_ACCEPT") ? { netBufferList: fresh("pkt") } : {};
+      return { kind: "environment", event: { kind: "aleClassify", layerId: operation.layer, completionHandle: fresh("ch"), reauthorization: operation.reauthorization, ...packet } };
+    }
+    case "pend": {
+      const handle =
+        operation.completionHandle === null
+          ? null
+          : choose(operation.completionHandle, view.completionHandles.filter((handle) => !handle.pended).map((handle) => handle.id), [...view.completionHandles.map((handle) => handle.id), "ch-never-classified"]);
+      if (handle === undefined) return undefined;
+      return call("FwpsPendOperation0", operation.irql, { completionHandle: handle });
+    }
+    case "complete": {
+      const pend = choose(operation.pend, view.pends.filter((candidate) => !candidate.completed).map((candidate) => candidate.completionContext), [...view.pends.map((candidate) => candidate.completionContext), "pc-never-pended"]);
+      if (pend === undefined) return undefined;
+      const nbl = operation.nbl === null ? null : choose(operation.nbl, view.nbls.filter((candidate) => candidate.status !== "freed" && candidate.origin === "clone").map((candidate) => candidate.id), nblIds) ?? null;
+      return call("FwpsCompleteOperation0", operation.irql, { completionContext: pend, netBufferList: nbl });
+    }
+    case "query": {
+      const handle = choose(operation.handle, liveHandles.map((candidate) => candidate.id), allHandleIds);
+      const nbl = choose(operation.nbl, view.nbls.filter((candidate) => candidate.status !== "freed").map((candidate) => candidate.id), nblIds);
+      if (handle === undefined || nbl === undefined) return undefined;
+      return call("FwpsQueryPacketInjectionState0", operation.irql, { injectionHandle: handle, netBufferList: nbl });
+    }
+    case "tcpipStack":
+      return { kind: "environment", event: { kind: "tcpipStack", ready: operation.ready } };
+    case "resources":
+      return { kind: "environment", event: { kind: "resources", exhausted: operation.exhausted } };
+    case "deliver":
+      return { kind: "deliver", max: operation.max };
+  }
+}
