@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rules: () => import("./commands/rules.ts"),
   check: () => import("./commands/check.ts"),
   schema: () => import("./commands/schema.ts"),
+  run: () => import("./commands/run.ts"),
 };
 
 /** The text of `wfp-conform --help`. */

@@ -1,0 +1,46 @@
+/**
+ * The Markdown report: short enough for a CI job summary. A verdict line, the counts, the failing
+ * rules, and each counterexample as the WFP calls a driver author would write.
+ */
+import type { Report } from "./report.ts";
+
+const ICON: Record<string, string> = {
+  passed: "pass",
+  failed: "FAIL",
+  "expected-failure": "expected failure",
+  "unexpected-pass": "UNEXPECTED PASS",
+  "not-implemented": "not implemented",
+  "not-exercised": "not exercised",
+  "not-modelled": "not modelled",
+};
+
+/** Renders a report as Markdown. */
+export function renderMarkdown(report: Report): string {
+  const lines: string[] = [];
+  const c = report.counts;
+  lines.push(`# WFP conformance: ${report.implementation}`);
+  lines.push("");
+  lines.push(report.conformant ? "**Conformant**: no rule of the catalogue was broken." : "**Not conformant**: the implementation breaks the rules below.");
+  lines.push("");
+  lines.push(`Seed ${report.settings.seed}, ${c.runs} runs of up to ${report.settings.maxCommands} operations, completions ${report.settings.policy} at ${report.settings.completionIrql}${report.settings.scheduled ? ", scheduled interleavings" : ""}${report.settings.shard === null ? "" : `, shard ${report.settings.shard}`}${report.interrupted ? " (stopped by the time limit)" : ""}; ${report.timings.seconds.toFixed(1)} s.`);
+  lines.push("");
+  lines.push("| rules | passed | failed | expected failures | unexpected passes | not implemented | not exercised | not modelled |");
+  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|");
+  lines.push(`| ${c.rules} | ${c.passed} | ${c.failed} | ${c.expectedFailures} | ${c.unexpectedPasses} | ${c.notImplemented} | ${c.notExercised} | ${c.notModelled} |`);
+  const notable = report.rules.filter((rule) => rule.verdict === "failed" || rule.verdict === "unexpected-pass" || rule.verdict === "expected-failure");
+  if (notable.length > 0) {
+    lines.push("", "## Rules", "", "| rule | obliged | verdict | source |", "|---|---|---|---|");
+    for (const rule of notable) lines.push(`| \`${rule.id}\` | ${rule.obliged} | ${ICON[rule.verdict]} | ${rule.source.replaceAll("|", "\\|")} |`);
+  }
+  report.counterexamples.forEach((counterexample, index) => {
+    lines.push("", `## Counterexample ${index + 1}: ${counterexample.ruleIds.map((id) => `\`${id}\``).join(", ") || counterexample.kind}`, "");
+    lines.push(`Diverged at step ${counterexample.step} (${counterexample.kind}).`, "");
+    lines.push(`- model: ${counterexample.model}`);
+    lines.push(`- implementation: ${counterexample.implementation}`);
+    lines.push("", "```c");
+    counterexample.calls.forEach((call, step) => lines.push(`${step + 1 === counterexample.step ? ">>" : "  "} ${call}`));
+    lines.push("```", "");
+    lines.push(`Replay: seed ${counterexample.seed}, path \`${counterexample.path}\`${counterexample.replayFile === null ? "" : `, file \`${counterexample.replayFile}\``}.`);
+  });
+  return lines.join("\n") + "\n";
+}
