@@ -5,7 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { initialState, step, type Violation } from "../../model/index.ts";
-import { ruleById } from "../../spec/catalogue.ts";
+import { ruleById } from "../../spec/rules.ts";
 import { formatTraceInputError, readTraceFile } from "../../spec/trace.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 import type { Platform } from "../../spec/vocabulary.ts";
