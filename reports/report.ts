@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { RULES } from "../spec/rules.ts";
-import type { Rule } from "../spec/catalogue.ts";
+import { sourceText, type Rule } from "../spec/catalogue.ts";
 import type { ApiFamily } from "../spec/vocabulary.ts";
 import { renderEvent } from "./calls.ts";
 import type { ConformanceOutcome } from "../properties/runner.ts";
@@ -97,11 +97,6 @@ export interface ReportInput {
   readonly replayFiles?: ReadonlyMap<number, string>;
 }
 
-function sourceText(rule: Rule): string {
-  const { page, quote, label } = rule.source;
-  if (quote !== undefined) return `${page}: "${quote}"`;
-  return `${page} [digest ${label ?? "?"}]`;
-}
 
 function implementedBy(rule: Rule, families: readonly ApiFamily[]): boolean {
   const family = rule.family as string;

@@ -44,6 +44,15 @@ const NON_CALL_SCHEMAS: Record<string, z.ZodType> = {
   driverUnload: DriverUnloadEvent,
 };
 
+/** Functions that return nothing: their calls need neither `ret` nor `callId`. */
+const VOID_FUNCTIONS: ReadonlySet<string> = new Set([
+  "NdisFreeNetBufferListPool",
+  "FwpsFreeCloneNetBufferList0",
+  "FwpsFreeNetBufferList0",
+  "FwpsDiscardClonedStreamData0",
+  "FwpsCompleteOperation0",
+]);
+
 function fail(file: string, line: number, field: string, message: string): ParsedLine {
   return { ok: false, error: { file, line, field, message } };
 }
@@ -73,7 +82,7 @@ export function parseTraceEvent(value: unknown, file = "<input>", line = 1): Par
     return fail(file, line, issue.path.map(String).join("."), issue.message);
   }
   const event = parsed.data as TraceEvent;
-  if (event.kind === "call" && event.ret === undefined && event.callId === undefined) {
+  if (event.kind === "call" && event.ret === undefined && event.callId === undefined && !VOID_FUNCTIONS.has(event.fn)) {
     return fail(file, line, "callId", "a call without `ret` needs a `callId` so that its later `return` event can name it");
   }
   return { ok: true, event };

@@ -1,0 +1,930 @@
+/**
+ * The reference model's step: from a state and one observable event, the next state and the verdict.
+ * One case per documented function or event, in the order of spec/semantics.md; each premise is a
+ * named check tagged with its rule id. Written for clarity, not speed.
+ */
+import type { CallEvent, TraceEvent } from "../spec/events.ts";
+import type { RuleId } from "../spec/rules.ts";
+import { INJECTION_TYPES, MEMORY_ALLOCATION_ALIGNMENT, PENDABLE_LAYERS, STATUS, STREAM_LAYERS } from "../spec/vocabulary.ts";
+import { Judge, describeAllowed, statusAllowed, type Expectation, type StatusExpectation, type Violation } from "./judge.ts";
+import {
+  newNbl,
+  withEntry,
+  withoutEntry,
+  type InjectionHandle,
+  type InjectionMark,
+  type ModelState,
+  type NetBufferList,
+  type PendingInjection,
+} from "./state.ts";
+
+/** What one step produced. */
+export interface StepResult {
+  readonly state: ModelState;
+  readonly violations: readonly Violation[];
+  /** Rule ids whose premise this event reached (engine rules) or whose misuse it committed (caller rules). */
+  readonly exercised: readonly string[];
+}
+
+const NETWORK = "FWPS_INJECTION_TYPE_NETWORK";
+const KNOWN_FAMILIES = ["AF_UNSPEC", "AF_INET", "AF_INET6"];
+const IP_FAMILIES = ["AF_INET", "AF_INET6"];
+const atMostDispatch = (irql: string): boolean => irql !== "DIRQL";
+
+type Call<F extends CallEvent["fn"]> = Extract<CallEvent, { fn: F }>;
+
+// -------------------------------------------------------------------------------------------------
+// Small premises shared by several functions.
+// -------------------------------------------------------------------------------------------------
+
+/** An NBL argument as the model sees it. */
+type NblArgument =
+  | { readonly kind: "null" }
+  | { readonly kind: "unknown"; readonly id: string }
+  | { readonly kind: "freed"; readonly nbl: NetBufferList }
+  | { readonly kind: "live"; readonly nbl: NetBufferList };
+
+function nblArgument(state: ModelState, id: string | null): NblArgument {
+  if (id === null) return { kind: "null" };
+  const nbl = state.nbls.get(id);
+  if (nbl === undefined) return { kind: "unknown", id };
+  return nbl.freed ? { kind: "freed", nbl } : { kind: "live", nbl };
+}
+
+/** nbl/no-use-after-free for an NBL that a call uses (not frees). Returns the live NBL or undefined. */
+function requireUsableNbl(judge: Judge, argument: NblArgument, role: string): NetBufferList | undefined {
+  switch (argument.kind) {
+    case "live":
+      return argument.nbl;
+    case "null":
+      judge.require("nbl/no-use-after-free", true, `${role} is NULL`);
+      return undefined;
+    case "unknown":
+      judge.require("nbl/no-use-after-free", true, `${role} ${argument.id} was never allocated, cloned or indicated`);
+      return undefined;
+    case "freed":
+      judge.require("nbl/no-use-after-free", true, `${role} ${argument.nbl.id} was already freed`);
+      return undefined;
+  }
+}
+
+/** The live handle an id names, or undefined for a dead one. */
+function liveHandle(state: ModelState, id: string | null): InjectionHandle | undefined {
+  if (id === null) return undefined;
+  const handle = state.handles.get(id);
+  return handle === undefined || handle.state === "destroyed" ? undefined : handle;
+}
+
+function injectionsThrough(state: ModelState, handleId: string): PendingInjection[] {
+  return [...state.injections.values()].filter((injection) => injection.handle === handleId && injection.owed.length > 0);
+}
+
+/** A documented failure that applies to a call. */
+interface DocumentedFailure {
+  readonly statuses: readonly string[];
+  readonly ruleId: RuleId;
+}
+
+/** The situation a call is made in, from which the allowed results follow (semantics.md, "The engine's result"). */
+interface Situation {
+  readonly failures: readonly DocumentedFailure[];
+  readonly deadHandle?: boolean;
+  readonly allocates?: boolean;
+  readonly successRule: RuleId;
+}
+
+function expectationFor(state: ModelState, judge: Judge, situation: Situation): StatusExpectation {
+  if (situation.failures.length > 0) {
+    for (const failure of situation.failures) judge.exercise(failure.ruleId);
+    return {
+      kind: "status",
+      allowed: [...new Set(situation.failures.flatMap((failure) => failure.statuses))],
+      otherFailureAllowed: false,
+      ruleId: situation.failures[0]!.ruleId,
+    };
+  }
+  if (situation.deadHandle === true) return { kind: "status", allowed: [], otherFailureAllowed: true, ruleId: "handle/no-use-after-destroy" };
+  if (judge.misuse) return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: true, ruleId: situation.successRule };
+  if (situation.allocates === true && state.resourcesExhausted) {
+    judge.exercise("resources/exhausted");
+    return { kind: "status", allowed: [], otherFailureAllowed: true, ruleId: "resources/exhausted" };
+  }
+  judge.exercise(situation.successRule);
+  return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: false, ruleId: situation.successRule };
+}
+
+/** Judges the status a call returned; returns it (undefined when the call returned nothing). */
+function judgeStatus(judge: Judge, fn: string, expectation: StatusExpectation, ret: { readonly status?: string | undefined } | undefined): string | undefined {
+  const status = ret?.status;
+  if (status === undefined) {
+    judge.require(expectation.ruleId, true, `${fn} returned no status; allowed: ${describeAllowed(expectation)}`);
+    return undefined;
+  }
+  judge.require(expectation.ruleId, !statusAllowed(expectation, status), () => `${fn} returned ${status}; allowed: ${describeAllowed(expectation)}`);
+  return status;
+}
+
+// -------------------------------------------------------------------------------------------------
+// FwpsInjectionHandleCreate0 and FwpsInjectionHandleDestroy0.
+// -------------------------------------------------------------------------------------------------
+
+function situationOfCreate(state: ModelState, call: Call<"FwpsInjectionHandleCreate0">, judge: Judge): Situation {
+  const { addressFamily, flags } = call.args;
+  judge.require("handle-create/irql", call.irql !== "PASSIVE_LEVEL", `FwpsInjectionHandleCreate0 called at ${call.irql}`);
+  judge.require("handle-create/address-family", !KNOWN_FAMILIES.includes(addressFamily), `addressFamily ${addressFamily} is not AF_UNSPEC, AF_INET or AF_INET6`);
+  const unknownFlags = flags.filter((flag) => !(INJECTION_TYPES as readonly string[]).includes(flag));
+  judge.require("handle-create/flags", unknownFlags.length > 0, () => `flags ${unknownFlags.join(" | ")} is not an FWPS_INJECTION_TYPE_* value`);
+  judge.require(
+    "handle-create/network-handle-per-family",
+    flags.includes(NETWORK) && !IP_FAMILIES.includes(addressFamily),
+    `a FWPS_INJECTION_TYPE_NETWORK handle needs AF_INET or AF_INET6, not ${addressFamily}`,
+  );
+  return {
+    failures: state.stackReady ? [] : [{ statuses: [STATUS.FWP_TCPIP_NOT_READY], ruleId: "handle-create/tcpip-not-ready" }],
+    allocates: true,
+    successRule: addressFamily === "AF_UNSPEC" && !flags.includes(NETWORK) ? "handle-create/af-unspec-optional" : "handle-create/success",
+  };
+}
+
+function handleCreate(state: ModelState, call: Call<"FwpsInjectionHandleCreate0">, judge: Judge): ModelState {
+  const expectation = expectationFor(state, judge, situationOfCreate(state, call, judge));
+  const status = judgeStatus(judge, call.fn, expectation, call.ret);
+  if (status !== STATUS.SUCCESS) return state;
+  const id = call.ret?.injectionHandle;
+  if (id === undefined) {
+    judge.require(expectation.ruleId, true, "FwpsInjectionHandleCreate0 returned STATUS_SUCCESS without a handle");
+    return state;
+  }
+  judge.require(expectation.ruleId, liveHandle(state, id) !== undefined, `FwpsInjectionHandleCreate0 returned ${id}, which is already a live handle`);
+  const handle: InjectionHandle = { id, addressFamily: call.args.addressFamily, types: [...new Set(call.args.flags)], state: "open" };
+  return { ...state, handles: withEntry(state.handles, id, handle) };
+}
+
+function handleDestroy(state: ModelState, call: Call<"FwpsInjectionHandleDestroy0">, judge: Judge, callId: string | undefined): ModelState {
+  judge.require("handle-destroy/irql", call.irql !== "PASSIVE_LEVEL", `FwpsInjectionHandleDestroy0 called at ${call.irql}`);
+  judge.require("handle-destroy/not-from-completion", call.from.kind === "completionFn", "FwpsInjectionHandleDestroy0 called from a completion function");
+  const id = call.args.injectionHandle;
+  const handle = id === null ? undefined : state.handles.get(id);
+  const valid = handle !== undefined && handle.state === "open";
+  judge.require("handle-destroy/once", !valid, () =>
+    id === null ? "injectionHandle is NULL" : handle === undefined ? `${id} was never created` : `${id} is already ${handle.state === "closing" ? "being destroyed" : "destroyed"}`,
+  );
+  const blockedKey = callId ?? `destroy@${judge.position}`;
+  if (!valid || handle === undefined) {
+    // Misuse: whatever the engine does is not judged; a blocked misuse still owes its return.
+    if (call.ret !== undefined) return state;
+    return { ...state, blockedDestroys: withEntry(state.blockedDestroys, blockedKey, { callId: blockedKey, handle: null, reportedMissing: false }) };
+  }
+  const closing = { ...state, handles: withEntry(state.handles, handle.id, { ...handle, state: "closing" as const }) };
+  if (call.ret === undefined) {
+    return { ...closing, blockedDestroys: withEntry(state.blockedDestroys, blockedKey, { callId: blockedKey, handle: handle.id, reportedMissing: false }) };
+  }
+  return destroyReturned(closing, handle.id, call.ret, judge);
+}
+
+/** A destroy of an open handle returns: it must not while injections through the handle are in flight. */
+function destroyReturned(state: ModelState, handleId: string, ret: Record<string, unknown>, judge: Judge): ModelState {
+  const inFlight = injectionsThrough(state, handleId);
+  if (inFlight.length > 0) judge.exercise("handle-create/destroy-waits");
+  judge.require("handle-create/destroy-waits", inFlight.length > 0, () => {
+    const owed = inFlight.flatMap((injection) => injection.owed);
+    return `FwpsInjectionHandleDestroy0(${handleId}) returned while ${owed.length} completion(s) were still owed (${owed.join(", ")})`;
+  });
+  judge.require("handle-destroy/returns", ret["status"] !== STATUS.SUCCESS, `FwpsInjectionHandleDestroy0(${handleId}) returned ${String(ret["status"] ?? "no status")}, not STATUS_SUCCESS`);
+  judge.exercise("handle-destroy/no-completion-after-return");
+  const handle = state.handles.get(handleId)!;
+  return { ...state, handles: withEntry(state.handles, handleId, { ...handle, state: "destroyed" as const }) };
+}
+
+function returnEvent(state: ModelState, event: Extract<TraceEvent, { kind: "return" }>, judge: Judge): ModelState {
+  const blocked = state.blockedDestroys.get(event.callId);
+  if (blocked === undefined) {
+    judge.require(
+      "handle-destroy/returns",
+      true,
+      state.returnedCalls.has(event.callId) ? `call ${event.callId} returned a second time` : `return of call ${event.callId}, which is not a blocked call`,
+    );
+    return state;
+  }
+  const unblocked: ModelState = {
+    ...state,
+    blockedDestroys: withoutEntry(state.blockedDestroys, event.callId),
+    returnedCalls: new Set([...state.returnedCalls, event.callId]),
+  };
+  return blocked.handle === null ? unblocked : destroyReturned(unblocked, blocked.handle, event.ret, judge);
+}
+
+// -------------------------------------------------------------------------------------------------
+// The inject functions.
+// -------------------------------------------------------------------------------------------------
+
+type InjectCall = Call<
+  | "FwpsInjectNetworkSendAsync0"
+  | "FwpsInjectNetworkReceiveAsync0"
+  | "FwpsInjectTransportSendAsync0"
+  | "FwpsInjectTransportReceiveAsync0"
+  | "FwpsInjectForwardAsync0"
+  | "FwpsStreamInjectAsync0"
+>;
+
+type InjectFamily = "network" | "transport" | "forward" | "stream";
+
+function familyOfInject(fn: InjectCall["fn"]): InjectFamily {
+  if (fn === "FwpsStreamInjectAsync0") return "stream";
+  if (fn === "FwpsInjectForwardAsync0") return "forward";
+  return fn.startsWith("FwpsInjectNetwork") ? "network" : "transport";
+}
+
+const hasType = (handle: InjectionHandle, type: string): boolean => handle.types.includes(type);
+const typeAllowsOrZero = (handle: InjectionHandle, type: string): boolean => handle.types.length === 0 || hasType(handle, type);
+
+function hasDisconnect(flags: readonly string[]): boolean {
+  return flags.includes("FWPS_STREAM_FLAG_SEND_DISCONNECT") || flags.includes("FWPS_STREAM_FLAG_RECEIVE_DISCONNECT");
+}
+
+function badDisconnectFlags(flags: readonly string[]): boolean {
+  return (
+    (flags.includes("FWPS_STREAM_FLAG_RECEIVE_DISCONNECT") && !flags.includes("FWPS_STREAM_FLAG_RECEIVE")) ||
+    (flags.includes("FWPS_STREAM_FLAG_SEND_DISCONNECT") && !flags.includes("FWPS_STREAM_FLAG_SEND"))
+  );
+}
+
+/** The NBL ids an inject call names (a stream chain, or one NBL); null entries are NULL pointers. */
+function injectedIds(call: InjectCall): (string | null)[] {
+  if (call.fn === "FwpsStreamInjectAsync0") return call.args.netBufferList === null ? [] : [...call.args.netBufferList];
+  return [call.args.netBufferList];
+}
+
+function callerChecksOfInject(state: ModelState, call: InjectCall, judge: Judge, handle: InjectionHandle | undefined, nbls: readonly NetBufferList[]): void {
+  const family = familyOfInject(call.fn);
+  judge.require("inject/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  judge.require("inject/flags-zero", call.args.flags !== 0, `${call.fn} flags is ${call.args.flags}; the parameter is reserved and must be zero`);
+  for (const id of injectedIds(call)) {
+    const nbl = requireUsableNbl(judge, nblArgument(state, id), "netBufferList");
+    if (nbl !== undefined) judge.require("inject/nbl-not-in-flight", nbl.inFlight !== null, `${nbl.id} is still in flight from an earlier injection`);
+  }
+  if (handle === undefined) return;
+  switch (family) {
+    case "network": {
+      for (const nbl of nbls) {
+        judge.require("network-inject/nbl-origin", nbl.origin !== "allocated" && nbl.origin !== "clone", `${nbl.id} is a${nbl.origin === "indicated" ? "n indicated" : " stream-clone"} NBL; network injection takes an allocated or cloned NBL`);
+      }
+      const ipVersion = "ipVersion" in call.args ? call.args.ipVersion : undefined;
+      if (hasType(handle, NETWORK) && ipVersion !== undefined) {
+        const matches = (handle.addressFamily === "AF_INET" && ipVersion === 4) || (handle.addressFamily === "AF_INET6" && ipVersion === 6);
+        judge.require("network-inject/ip-version-matches-handle", !matches, `an IPv${ipVersion} packet injected through ${handle.id}, a ${handle.addressFamily} network handle`);
+      }
+      if (call.fn === "FwpsInjectNetworkReceiveAsync0") {
+        for (const nbl of nbls) {
+          judge.require("network-inject/single-net-buffer-inbound", nbl.netBufferCount > 1, `${nbl.id} holds ${nbl.netBufferCount} NET_BUFFERs; receive injection of more than one is bug check 0x1D3`);
+        }
+      }
+      break;
+    }
+    case "transport": {
+      const args = call.args as Call<"FwpsInjectTransportSendAsync0">["args"];
+      judge.require("transport-inject/handle-type", !typeAllowsOrZero(handle, "FWPS_INJECTION_TYPE_TRANSPORT"), `${handle.id} was created without FWPS_INJECTION_TYPE_TRANSPORT (${handle.types.join(" | ")})`);
+      judge.require("transport-inject/address-family", !IP_FAMILIES.includes(args.addressFamily), `addressFamily ${args.addressFamily} is not AF_INET or AF_INET6`);
+      judge.require("transport-inject/tcp-out-of-band", args.ipProtocol === "TCP" && call.from.kind === "classify", "TCP data injected from inside the classify function that indicated it");
+      break;
+    }
+    case "forward": {
+      const args = call.args as Call<"FwpsInjectForwardAsync0">["args"];
+      judge.require("forward-inject/handle-type", !typeAllowsOrZero(handle, "FWPS_INJECTION_TYPE_FORWARD"), `${handle.id} was created without FWPS_INJECTION_TYPE_FORWARD (${handle.types.join(" | ")})`);
+      judge.require("forward-inject/address-family", !IP_FAMILIES.includes(args.addressFamily), `addressFamily ${args.addressFamily} is not AF_INET or AF_INET6`);
+      break;
+    }
+    case "stream": {
+      const args = call.args as Call<"FwpsStreamInjectAsync0">["args"];
+      judge.require("stream-inject/handle-type", !typeAllowsOrZero(handle, "FWPS_INJECTION_TYPE_STREAM"), `${handle.id} was created without FWPS_INJECTION_TYPE_STREAM (${handle.types.join(" | ")})`);
+      judge.require("stream-inject/layer", !STREAM_LAYERS.includes(args.layerId), `layerId ${args.layerId} is not FWPS_LAYER_STREAM_V4 or FWPS_LAYER_STREAM_V6`);
+      for (const nbl of nbls) judge.require("stream-inject/data-origin", nbl.origin === "indicated", `${nbl.id} is the indicated stream data itself, not a clone or an allocated NBL`);
+      judge.require("stream-inject/not-after-abort", state.abortedFlows.has(args.flowId), `flow ${args.flowId} was indicated with FWPS_STREAM_FLAG_SEND_ABORT`);
+      break;
+    }
+  }
+}
+
+function documentedFailuresOfInject(state: ModelState, call: InjectCall, handle: InjectionHandle | undefined): DocumentedFailure[] {
+  const family = familyOfInject(call.fn);
+  const failures: DocumentedFailure[] = [];
+  if (handle?.state === "closing") failures.push({ statuses: [STATUS.FWP_INJECT_HANDLE_CLOSING], ruleId: "handle-destroy/closing" });
+  if (family === "network" && handle !== undefined && !hasType(handle, NETWORK)) {
+    failures.push({ statuses: [STATUS.FWP_INJECT_HANDLE_STALE], ruleId: "network-inject/handle-type" });
+  }
+  if (!state.stackReady) failures.push({ statuses: [STATUS.FWP_TCPIP_NOT_READY], ruleId: "inject/tcpip-not-ready" });
+  if (call.fn === "FwpsStreamInjectAsync0") {
+    const { streamFlags, completionFn, netBufferList } = call.args;
+    if (badDisconnectFlags(streamFlags)) failures.push({ statuses: [STATUS.FWP_INVALID_PARAMETER], ruleId: "stream-inject/disconnect-flags" });
+    if (completionFn === null) failures.push({ statuses: [STATUS.FWP_NULL_POINTER], ruleId: "stream-inject/null-completion-fn" });
+    if (netBufferList === null && !hasDisconnect(streamFlags)) {
+      failures.push({ statuses: [STATUS.FWP_NULL_POINTER, STATUS.FWP_INVALID_PARAMETER], ruleId: "stream-inject/null-nbl-disconnect" });
+    }
+  }
+  return failures;
+}
+
+/** The caller checks of an inject call and the situation its result is judged in. */
+function situationOfInject(state: ModelState, call: InjectCall, judge: Judge): Situation & { readonly handle: InjectionHandle | undefined; readonly liveNbls: readonly NetBufferList[] } {
+  const handleId = call.args.injectionHandle;
+  const handle = liveHandle(state, handleId);
+  judge.require("handle/no-use-after-destroy", handle === undefined, () =>
+    state.handles.has(handleId) ? `${handleId} was destroyed` : `${handleId} was never created`,
+  );
+  const liveNbls = injectedIds(call).flatMap((id) => {
+    const argument = nblArgument(state, id);
+    return argument.kind === "live" ? [argument.nbl] : [];
+  });
+  callerChecksOfInject(state, call, judge, handle, liveNbls);
+  if (call.fn === "FwpsStreamInjectAsync0" && call.args.netBufferList === null && hasDisconnect(call.args.streamFlags)) judge.exercise("stream-inject/null-nbl-disconnect");
+  const zeroFlagsHandle = familyOfInject(call.fn) !== "network" && handle !== undefined && handle.types.length === 0;
+  return {
+    failures: documentedFailuresOfInject(state, call, handle),
+    deadHandle: handle === undefined,
+    successRule: zeroFlagsHandle ? "handle-create/flags-zero-types" : "inject/success",
+    handle,
+    liveNbls,
+  };
+}
+
+function inject(state: ModelState, call: InjectCall, judge: Judge): ModelState {
+  const family = familyOfInject(call.fn);
+  const handleId = call.args.injectionHandle;
+  const situation = situationOfInject(state, call, judge);
+  const liveNbls = situation.liveNbls;
+  const ids = injectedIds(call);
+  const expectation = expectationFor(state, judge, situation);
+  const status = judgeStatus(judge, call.fn, expectation, call.ret);
+
+  const nonNull = ids.filter((id): id is string => id !== null);
+  if (status !== STATUS.SUCCESS) {
+    // The caller keeps the NBLs (A2): remember that their last injection failed.
+    let nbls = state.nbls;
+    for (const nbl of liveNbls) if (nbl.inFlight === null) nbls = withEntry(nbls, nbl.id, { ...nbl, lastInjectFailed: true });
+    return { ...state, nbls };
+  }
+  if (nonNull.length === 0) return state; // a NULL-NBL disconnect owes no completion (S4)
+  const injectionId = `inj${state.injectionCount + 1}`;
+  const injection: PendingInjection = {
+    id: injectionId,
+    fn: call.fn,
+    handle: handleId ?? "NULL",
+    completionContext: call.args.completionContext,
+    nbls: nonNull,
+    owed: nonNull,
+    reportedMissing: false,
+  };
+  const mark: InjectionMark = { handle: handleId ?? "NULL", injectionContext: call.args.injectionContext };
+  let nbls = state.nbls;
+  for (const nbl of liveNbls) {
+    nbls = withEntry(nbls, nbl.id, {
+      ...nbl,
+      inFlight: injectionId,
+      injections: [...nbl.injections, mark],
+      lastInjectFailed: false,
+      forwardInjected: nbl.forwardInjected || family === "forward",
+      streamInjected: nbl.streamInjected || family === "stream",
+    });
+  }
+  return { ...state, nbls, injections: withEntry(state.injections, injectionId, injection), injectionCount: state.injectionCount + 1 };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Completions (FWPS_INJECT_COMPLETE0) and what the engine owes.
+// -------------------------------------------------------------------------------------------------
+
+function isStreamCloneInjection(state: ModelState, injection: PendingInjection): boolean {
+  return injection.nbls.some((id) => state.nbls.get(id)?.origin === "streamClone");
+}
+
+/** The rule under which a missing completion of this injection is reported. */
+function missingCompletionRule(state: ModelState, injection: PendingInjection): RuleId {
+  if (injection.fn !== "FwpsStreamInjectAsync0") return "completion/after-injection";
+  return isStreamCloneInjection(state, injection) ? "clone-stream/completion-per-clone" : "stream-inject/completion-per-nbl";
+}
+
+function completion(state: ModelState, event: Extract<TraceEvent, { kind: "completion" }>, judge: Judge): ModelState {
+  judge.require("completion/irql", event.irql === "DIRQL", `completionFn called at ${event.irql}, above DISPATCH_LEVEL`);
+  judge.require(
+    "completion/dispatch-level-flag",
+    event.dispatchLevel !== (event.irql === "DISPATCH_LEVEL"),
+    `dispatchLevel is ${event.dispatchLevel ? "TRUE" : "FALSE"} but the completionFn runs at ${event.irql}`,
+  );
+  const id = event.netBufferList;
+  if (id === null) {
+    judge.require("stream-inject/null-nbl-disconnect", true, "completionFn called with a NULL NBL (a NULL-NBL disconnect gets no completion)");
+    return state;
+  }
+  const injection = [...state.injections.values()].find((candidate) => candidate.owed.includes(id));
+  if (injection === undefined) {
+    const nbl = state.nbls.get(id);
+    if (nbl !== undefined && nbl.completed && !nbl.lastInjectFailed) {
+      judge.require("completion/once-per-nbl", true, `a second completion for ${id}`);
+    } else {
+      const why = nbl === undefined ? "was never injected" : nbl.lastInjectFailed ? "was passed to an inject call that failed" : "was never injected successfully";
+      judge.require("inject/completion-only-on-success", true, `completion for ${id}, which ${why}`);
+    }
+    return state;
+  }
+  judge.exercise("inject/completion-only-on-success");
+  judge.exercise(missingCompletionRule(state, injection));
+  const contextRule: RuleId = injection.fn === "FwpsStreamInjectAsync0" ? "completion/once-per-nbl" : "completion/context";
+  judge.require(
+    contextRule,
+    event.completionContext !== injection.completionContext,
+    `completion for ${id} with context ${String(event.completionContext)}; its ${injection.fn} passed ${String(injection.completionContext)}`,
+  );
+  const handle = state.handles.get(injection.handle);
+  judge.require("handle-destroy/no-completion-after-return", handle?.state === "destroyed", `completion for ${id}, injected through ${injection.handle}, after FwpsInjectionHandleDestroy0(${injection.handle}) returned`);
+  const owed = injection.owed.filter((owedId) => owedId !== id);
+  const injections = owed.length === 0 ? withoutEntry(state.injections, injection.id) : withEntry(state.injections, injection.id, { ...injection, owed });
+  const nbl = state.nbls.get(id);
+  const nbls = nbl === undefined ? state.nbls : withEntry(state.nbls, id, { ...nbl, inFlight: nbl.inFlight === injection.id ? null : nbl.inFlight, completed: true });
+  return { ...state, injections, nbls };
+}
+
+/** At engineIdle and driverUnload: completions still owed, and blocked destroys that should have returned. */
+function judgeOwed(state: ModelState, judge: Judge): ModelState {
+  let injections = state.injections;
+  for (const injection of state.injections.values()) {
+    if (injection.owed.length === 0 || injection.reportedMissing) continue;
+    judge.require(missingCompletionRule(state, injection), true, `${injection.fn} through ${injection.handle} returned STATUS_SUCCESS but no completion came for ${injection.owed.join(", ")}`);
+    injections = withEntry(injections, injection.id, { ...injection, reportedMissing: true });
+  }
+  let blockedDestroys = state.blockedDestroys;
+  for (const blocked of state.blockedDestroys.values()) {
+    if (blocked.reportedMissing) continue;
+    const waiting = blocked.handle === null ? [] : injectionsThrough({ ...state, injections }, blocked.handle).filter((injection) => !injection.reportedMissing);
+    if (waiting.length > 0) continue;
+    judge.require("handle-destroy/returns", true, `FwpsInjectionHandleDestroy0${blocked.handle === null ? "" : `(${blocked.handle})`} (call ${blocked.callId}) has nothing left to wait for but has not returned`);
+    blockedDestroys = withEntry(blockedDestroys, blocked.callId, { ...blocked, reportedMissing: true });
+  }
+  return { ...state, injections, blockedDestroys };
+}
+
+/** At driverUnload: what the driver leaked. */
+function judgeLeaks(state: ModelState, judge: Judge): void {
+  for (const handle of state.handles.values()) {
+    judge.require("handle-create/destroy-when-done", handle.state !== "destroyed", `${handle.id} is still ${handle.state === "closing" ? "being destroyed" : "open"} at unload`);
+  }
+  const leaks = new Map<RuleId, string[]>();
+  const leak = (ruleId: RuleId, what: string) => leaks.set(ruleId, [...(leaks.get(ruleId) ?? []), what]);
+  const undiscardedChains = new Set<string>();
+  for (const nbl of state.nbls.values()) {
+    if (nbl.freed || nbl.inFlight !== null || nbl.origin === "indicated") continue;
+    if (nbl.lastInjectFailed) leak("inject/caller-owns-after-failure", nbl.id);
+    else if (nbl.origin === "allocated") leak("allocate-nbl/free-after-injection", nbl.id);
+    else if (nbl.origin === "clone") leak("clone-nbl/not-held", nbl.id);
+    else if (nbl.completed || nbl.injections.length > 0) leak("clone-stream/free-each-clone", nbl.id);
+    else if (nbl.chain !== null) undiscardedChains.add(nbl.chain);
+  }
+  for (const chain of undiscardedChains) leak("clone-stream/discard-if-not-injected", `chain ${state.chains.get(chain)?.members.join(" -> ") ?? chain}`);
+  for (const [ruleId, what] of leaks) judge.require(ruleId, true, `not freed at unload: ${what.join(", ")}`);
+  const open = [...state.pends.values()].filter((pend) => !pend.completed);
+  judge.require("pend/completed-by-unload", open.length > 0, () => `pended and never completed: ${open.map((pend) => pend.completionContext).join(", ")}`);
+}
+
+// -------------------------------------------------------------------------------------------------
+// NBL allocation, cloning and freeing.
+// -------------------------------------------------------------------------------------------------
+
+/** NDIS's own page is out of scope: only the exhausted-resources rule is judged for a pool allocation. */
+function poolExpectation(state: ModelState, judge: Judge): StatusExpectation {
+  return state.resourcesExhausted
+    ? expectationFor(state, judge, { failures: [], allocates: true, successRule: "resources/exhausted" })
+    : { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: true, ruleId: "resources/exhausted" };
+}
+
+function allocatePool(state: ModelState, call: Call<"NdisAllocateNetBufferListPool">, judge: Judge): ModelState {
+  const expectation = poolExpectation(state, judge);
+  const status = judgeStatus(judge, call.fn, expectation, call.ret);
+  const id = call.ret?.poolHandle;
+  if (status !== STATUS.SUCCESS || id === undefined) return state;
+  return { ...state, pools: withEntry(state.pools, id, { id, live: true }) };
+}
+
+function freePool(state: ModelState, call: Call<"NdisFreeNetBufferListPool">): ModelState {
+  const id = call.args.poolHandle;
+  if (id === null || !state.pools.has(id)) return state;
+  return { ...state, pools: withEntry(state.pools, id, { id, live: false }) };
+}
+
+/** Registers an NBL an allocating call returned, checking it names no live NBL. */
+function addNewNbl(state: ModelState, judge: Judge, ruleId: RuleId, nbl: NetBufferList): ModelState {
+  const existing = state.nbls.get(nbl.id);
+  judge.require(ruleId, existing !== undefined && !existing.freed, `returned ${nbl.id}, which is already a live NBL`);
+  return { ...state, nbls: withEntry(state.nbls, nbl.id, nbl) };
+}
+
+function situationOfAllocate(state: ModelState, call: Call<"FwpsAllocateNetBufferAndNetBufferList0">, judge: Judge): Situation {
+  const { poolHandle, contextSize, contextBackFill, mdlChain, dataOffset, dataLength } = call.args;
+  const alignment = MEMORY_ALLOCATION_ALIGNMENT[state.platform];
+  judge.require("allocate-nbl/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  judge.require("allocate-nbl/pool-handle", poolHandle === null || state.pools.get(poolHandle)?.live !== true, () =>
+    poolHandle === null ? "poolHandle is NULL" : state.pools.has(poolHandle) ? `pool ${poolHandle} was freed` : `pool ${poolHandle} was never allocated by NdisAllocateNetBufferListPool`,
+  );
+  judge.require("allocate-nbl/context-size-aligned", contextSize % alignment !== 0, `contextSize ${contextSize} is not a multiple of MEMORY_ALLOCATION_ALIGNMENT (${alignment} on ${state.platform})`);
+  judge.require("allocate-nbl/backfill-aligned", contextBackFill % alignment !== 0, `contextBackFill ${contextBackFill} is not a multiple of MEMORY_ALLOCATION_ALIGNMENT (${alignment} on ${state.platform})`);
+  judge.require(
+    "allocate-nbl/data-within-mdl",
+    mdlChain === null ? dataOffset !== 0 || dataLength !== 0 : dataOffset + dataLength > mdlChain.byteCount,
+    () => (mdlChain === null ? `mdlChain is NULL but dataOffset ${dataOffset} / dataLength ${dataLength} are not zero` : `dataOffset ${dataOffset} + dataLength ${dataLength} exceeds the MDL chain's ${mdlChain.byteCount} bytes`),
+  );
+  return { failures: [], allocates: true, successRule: "allocate-nbl/success" };
+}
+
+function allocateNbl(state: ModelState, call: Call<"FwpsAllocateNetBufferAndNetBufferList0">, judge: Judge): ModelState {
+  const expectation = expectationFor(state, judge, situationOfAllocate(state, call, judge));
+  const status = judgeStatus(judge, call.fn, expectation, call.ret);
+  if (status !== STATUS.SUCCESS) return state;
+  const id = call.ret?.netBufferList;
+  if (id === undefined) {
+    judge.require(expectation.ruleId, true, `${call.fn} returned STATUS_SUCCESS without an NBL`);
+    return state;
+  }
+  return addNewNbl(state, judge, expectation.ruleId, newNbl(id, "allocated", 1));
+}
+
+function situationOfClone(state: ModelState, call: Call<"FwpsAllocateCloneNetBufferList0">, judge: Judge): Situation & { readonly original: NetBufferList | undefined } {
+  judge.require("clone-nbl/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  judge.require("clone-nbl/flags-zero", call.args.allocateCloneFlags !== 0, `allocateCloneFlags is ${call.args.allocateCloneFlags}, not zero`);
+  const original = requireUsableNbl(judge, nblArgument(state, call.args.originalNetBufferList), "originalNetBufferList");
+  return { failures: [], allocates: true, successRule: "clone-nbl/success", original };
+}
+
+function cloneNbl(state: ModelState, call: Call<"FwpsAllocateCloneNetBufferList0">, judge: Judge): ModelState {
+  const situation = situationOfClone(state, call, judge);
+  const original = situation.original;
+  const expectation = expectationFor(state, judge, situation);
+  const status = judgeStatus(judge, call.fn, expectation, call.ret);
+  if (status !== STATUS.SUCCESS) return state;
+  const id = call.ret?.netBufferList;
+  if (id === undefined) {
+    judge.require(expectation.ruleId, true, `${call.fn} returned STATUS_SUCCESS without an NBL`);
+    return state;
+  }
+  return addNewNbl(state, judge, expectation.ruleId, newNbl(id, "clone", original?.netBufferCount ?? 1, original?.id ?? null));
+}
+
+function situationOfCloneStream(state: ModelState, call: Call<"FwpsCloneStreamData0">, judge: Judge): Situation {
+  judge.require("clone-stream/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  judge.require("clone-stream/flags-zero", call.args.allocateCloneFlags !== 0, `allocateCloneFlags is ${call.args.allocateCloneFlags}, not zero`);
+  const streamDataId = call.args.calloutStreamData;
+  const streamData = streamDataId === null ? undefined : state.streamData.get(streamDataId);
+  judge.require("clone-stream/stream-data", streamData === undefined, streamDataId === null ? "calloutStreamData is NULL" : `${streamDataId} is not stream data indicated to the callout`);
+  return { failures: [], allocates: true, successRule: "clone-stream/success" };
+}
+
+function cloneStreamData(state: ModelState, call: Call<"FwpsCloneStreamData0">, judge: Judge): ModelState {
+  const expectation = expectationFor(state, judge, situationOfCloneStream(state, call, judge));
+  const streamDataId = call.args.calloutStreamData;
+  const streamData = streamDataId === null ? undefined : state.streamData.get(streamDataId);
+  const status = judgeStatus(judge, call.fn, expectation, call.ret);
+  if (status !== STATUS.SUCCESS) return state;
+  const members = call.ret?.netBufferListChain;
+  if (members === undefined) {
+    judge.require(expectation.ruleId, true, `${call.fn} returned STATUS_SUCCESS without a chain`);
+    return state;
+  }
+  if (streamData !== undefined) {
+    const reused = members.filter((id, index) => members.indexOf(id) !== index || (state.nbls.has(id) && !state.nbls.get(id)!.freed));
+    judge.require("clone-stream/entire-chain", members.length !== streamData.chain.length || reused.length > 0, () =>
+      reused.length > 0 ? `the cloned chain reuses live NBLs ${reused.join(", ")}` : `the indicated chain has ${streamData.chain.length} NBLs but the clone has ${members.length}`,
+    );
+    const clonedLength = call.ret?.dataLength;
+    if (clonedLength !== undefined) {
+      judge.require("clone-stream/trimmed", clonedLength !== streamData.dataLength, `the cloned chain describes ${clonedLength} bytes; the indicated stream data has ${streamData.dataLength}`);
+    }
+  }
+  const chainId = `${streamDataId ?? "NULL"}@${judge.position}`;
+  let nbls = state.nbls;
+  for (const id of members) nbls = withEntry(nbls, id, newNbl(id, "streamClone", 1, null, chainId));
+  return { ...state, nbls, chains: withEntry(state.chains, chainId, { id: chainId, streamData: streamDataId ?? "NULL", members: [...members], discarded: false }) };
+}
+
+/** The checks every free function makes on one NBL; returns the live NBL, if it is one. */
+function requireFreeable(state: ModelState, judge: Judge, id: string | null): NetBufferList | undefined {
+  const argument = nblArgument(state, id);
+  switch (argument.kind) {
+    case "null":
+      judge.require("nbl/no-use-after-free", true, "netBufferList is NULL");
+      return undefined;
+    case "unknown":
+      judge.require("nbl/no-use-after-free", true, `${argument.id} was never allocated, cloned or indicated`);
+      return undefined;
+    case "freed":
+      judge.require("nbl/free-once", true, `${argument.nbl.id} was already freed`);
+      return undefined;
+    case "live":
+      judge.require("nbl/not-freed-in-flight", argument.nbl.inFlight !== null, `${argument.nbl.id} is in flight: its completion has not come`);
+      judge.require("clone-nbl/original-outlives-clone", [...state.nbls.values()].some((other) => !other.freed && other.parent === argument.nbl.id), `${argument.nbl.id} still has a live clone`);
+      return argument.nbl;
+  }
+}
+
+function markFreed(state: ModelState, nbls: readonly NetBufferList[]): ModelState {
+  let table = state.nbls;
+  for (const nbl of nbls) table = withEntry(table, nbl.id, { ...nbl, freed: true, inFlight: null });
+  return { ...state, nbls: table };
+}
+
+function freeClone(state: ModelState, call: Call<"FwpsFreeCloneNetBufferList0">, judge: Judge): ModelState {
+  judge.require("free/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  judge.require("free-clone/flags-zero", call.args.freeCloneFlags !== 0, `freeCloneFlags is ${call.args.freeCloneFlags}, not zero`);
+  const nbl = requireFreeable(state, judge, call.args.netBufferList);
+  if (nbl === undefined) return state;
+  judge.require(
+    "free-clone/only-clones",
+    nbl.origin === "allocated" || nbl.origin === "indicated" || (nbl.origin === "streamClone" && !nbl.completed),
+    () => (nbl.origin === "streamClone" ? `${nbl.id} is a stream clone that was never completed: discard its chain with FwpsDiscardClonedStreamData0` : `${nbl.id} is ${nbl.origin === "allocated" ? "an allocated NBL (FwpsFreeNetBufferList0 frees it)" : "an NBL the stack indicated"}, not a clone`),
+  );
+  return markFreed(state, [nbl]);
+}
+
+function freeNbl(state: ModelState, call: Call<"FwpsFreeNetBufferList0">, judge: Judge): ModelState {
+  judge.require("free/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  const nbl = requireFreeable(state, judge, call.args.netBufferList);
+  if (nbl === undefined) return state;
+  const completedStreamClone = nbl.origin === "streamClone" && nbl.completed;
+  judge.require("completion/free-stream-clone", completedStreamClone, `${nbl.id} is a completed stream clone: free it with FwpsFreeCloneNetBufferList0`);
+  judge.require("free-nbl/only-allocated", nbl.origin !== "allocated" && !completedStreamClone, `${nbl.id} is ${nbl.origin === "indicated" ? "an NBL the stack indicated" : `a ${nbl.origin === "clone" ? "clone" : "stream clone"}`}, not from FwpsAllocateNetBufferAndNetBufferList0`);
+  return markFreed(state, [nbl]);
+}
+
+function discardClonedStreamData(state: ModelState, call: Call<"FwpsDiscardClonedStreamData0">, judge: Judge): ModelState {
+  const { clonedNetBufferListChain: list, allocateCloneFlags, dispatchLevel } = call.args;
+  judge.require("free/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  judge.require("discard/flags-zero", allocateCloneFlags !== 0, `allocateCloneFlags is ${allocateCloneFlags}, not zero`);
+  judge.require("discard/dispatch-level-arg", dispatchLevel !== (call.irql === "DISPATCH_LEVEL"), `dispatchLevel is ${dispatchLevel ? "TRUE" : "FALSE"} but the caller runs at ${call.irql}`);
+  if (list === null) {
+    judge.require("nbl/no-use-after-free", true, "clonedNetBufferListChain is NULL");
+    return state;
+  }
+  const live = list.flatMap((id) => {
+    const nbl = requireFreeable(state, judge, id);
+    return nbl === undefined ? [] : [nbl];
+  });
+  const chain = [...state.chains.values()].find((candidate) => candidate.members.length === list.length && candidate.members.every((id, index) => id === list[index]));
+  const injected = chain?.members.filter((id) => (state.nbls.get(id)?.injections.length ?? 0) > 0) ?? [];
+  judge.require("discard/whole-chain", chain === undefined || injected.length > 0, () =>
+    chain === undefined ? `${list.join(" -> ")} is not a chain FwpsCloneStreamData0 returned (whole, in order)` : `the chain was injected (${injected.join(", ")}); its NBLs are freed one by one after their completions`,
+  );
+  const freed = markFreed(state, live);
+  return chain === undefined ? freed : { ...freed, chains: withEntry(freed.chains, chain.id, { ...chain, discarded: true }) };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Pend and complete.
+// -------------------------------------------------------------------------------------------------
+
+function situationOfPend(state: ModelState, call: Call<"FwpsPendOperation0">, judge: Judge): Situation {
+  judge.require("pend/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  const handleId = call.args.completionHandle;
+  const handle = handleId === null ? undefined : state.completionHandles.get(handleId);
+  if (handleId !== null) {
+    judge.require("pend/layer", handle === undefined || handle.pended || !PENDABLE_LAYERS.includes(handle.layerId), () =>
+      handle === undefined ? `${handleId} is not a completion handle from a classify` : handle.pended ? `${handleId} was already pended` : `${handle.layerId} is not a layer where classifies can be pended`,
+    );
+  }
+  const failures: DocumentedFailure[] = [];
+  if (handleId === null) failures.push({ statuses: [STATUS.FWP_NULL_POINTER], ruleId: "pend/null-pointer" });
+  if (handle?.reauthorization === true) failures.push({ statuses: [STATUS.FWP_CANNOT_PEND], ruleId: "pend/reauthorization" });
+  if (!state.stackReady) failures.push({ statuses: [STATUS.FWP_TCPIP_NOT_READY], ruleId: "pend/tcpip-not-ready" });
+  return { failures, successRule: "pend/success" };
+}
+
+function pendOperation(state: ModelState, call: Call<"FwpsPendOperation0">, judge: Judge): ModelState {
+  const expectation = expectationFor(state, judge, situationOfPend(state, call, judge));
+  const status = judgeStatus(judge, call.fn, expectation, call.ret);
+  const handleId = call.args.completionHandle;
+  const handle = handleId === null ? undefined : state.completionHandles.get(handleId);
+  if (status !== STATUS.SUCCESS || handleId === null) return state;
+  const context = call.ret?.completionContext;
+  if (context === undefined) {
+    judge.require(expectation.ruleId, true, `${call.fn} returned STATUS_SUCCESS without a completion context`);
+    return state;
+  }
+  judge.require(expectation.ruleId, state.pends.get(context)?.completed === false, `${call.fn} returned ${context}, a completion context still pending`);
+  const completionHandles = handle === undefined ? state.completionHandles : withEntry(state.completionHandles, handleId, { ...handle, pended: true });
+  return { ...state, completionHandles, pends: withEntry(state.pends, context, { completionContext: context, completionHandle: handleId, completed: false }) };
+}
+
+function completeOperation(state: ModelState, call: Call<"FwpsCompleteOperation0">, judge: Judge): ModelState {
+  judge.require("complete/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  const contextId = call.args.completionContext;
+  const pend = contextId === null ? undefined : state.pends.get(contextId);
+  judge.require("complete/context-from-pend", pend === undefined, contextId === null ? "completionContext is NULL" : `${contextId} was not returned by FwpsPendOperation0`);
+  if (pend !== undefined) judge.require("pend/complete-once", pend.completed, `${pend.completionContext} was already completed`);
+  const nblId = call.args.netBufferList;
+  const nbl = nblId === null ? undefined : requireUsableNbl(judge, nblArgument(state, nblId), "netBufferList");
+  const classify = pend === undefined ? undefined : state.completionHandles.get(pend.completionHandle);
+  if (classify !== undefined && classify.layerId.includes("ALE_AUTH_RECV_ACCEPT")) {
+    judge.require("complete/recv-accept-clone", nblId === null, "a connection pended at ALE_AUTH_RECV_ACCEPT is completed with the reinjected clone, not NULL");
+    if (nbl !== undefined) {
+      const isReinjectedClone = nbl.origin === "clone" && nbl.parent === classify.netBufferList && nbl.injections.length > 0;
+      judge.require("pend/recv-accept-reinject", !isReinjectedClone, () =>
+        nbl.origin !== "clone" || nbl.parent !== classify.netBufferList ? `${nbl.id} is not a clone of the packet ${classify.netBufferList ?? "(none)"} classified at ${classify.layerId}` : `${nbl.id} was not reinjected before FwpsCompleteOperation0`,
+      );
+    }
+  }
+  if (!judge.misuse) {
+    judge.exercise("complete/status");
+    const status = call.ret?.status;
+    judge.require("complete/status", status !== undefined && status !== STATUS.SUCCESS, `${call.fn} returned ${String(status)} for a valid completion`);
+  }
+  if (pend === undefined || pend.completed) return state;
+  return { ...state, pends: withEntry(state.pends, pend.completionContext, { ...pend, completed: true }) };
+}
+
+// -------------------------------------------------------------------------------------------------
+// FwpsQueryPacketInjectionState0.
+// -------------------------------------------------------------------------------------------------
+
+/** The injection state the digest (Q1, Q2) gives for `nbl` queried through `handleId`. */
+export function injectionStateOf(state: ModelState, handleId: string, nbl: NetBufferList): { injectionState: string; injectionContext: string | null } {
+  const last = nbl.injections.at(-1);
+  if (last === undefined) return { injectionState: "FWPS_PACKET_NOT_INJECTED", injectionContext: null };
+  if (last.handle === handleId) return { injectionState: "FWPS_PACKET_INJECTED_BY_SELF", injectionContext: last.injectionContext };
+  const seen = new Set<string>([nbl.id]);
+  for (let ancestor = nbl.parent === null ? undefined : state.nbls.get(nbl.parent); ancestor !== undefined && !seen.has(ancestor.id); ancestor = ancestor.parent === null ? undefined : state.nbls.get(ancestor.parent)) {
+    seen.add(ancestor.id);
+    const mark = [...ancestor.injections].reverse().find((candidate) => candidate.handle === handleId);
+    if (mark !== undefined) return { injectionState: "FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF", injectionContext: mark.injectionContext };
+  }
+  return { injectionState: "FWPS_PACKET_INJECTED_BY_OTHER", injectionContext: null };
+}
+
+function queryInjectionState(state: ModelState, call: Call<"FwpsQueryPacketInjectionState0">, judge: Judge): ModelState {
+  judge.require("query/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
+  const handleId = call.args.injectionHandle;
+  const handle = liveHandle(state, handleId);
+  judge.require("handle/no-use-after-destroy", handle === undefined, () => (handleId !== null && state.handles.has(handleId) ? `${handleId} was destroyed` : `${String(handleId)} was never created`));
+  const nbl = requireUsableNbl(judge, nblArgument(state, call.args.netBufferList), "netBufferList");
+  if (handle === undefined || nbl === undefined) return state;
+  const expected = injectionStateOf(state, handle.id, nbl);
+  const actual = call.ret?.injectionState;
+  judge.require("query/state", actual !== expected.injectionState, `${call.fn}(${handle.id}, ${nbl.id}) returned ${actual ?? "nothing"}; expected ${expected.injectionState}`);
+  if (expected.injectionState.endsWith("BY_SELF")) {
+    const context = call.ret?.injectionContext;
+    judge.require(
+      "query/injection-context",
+      actual === expected.injectionState && context !== undefined && context !== expected.injectionContext,
+      `injectionContext is ${String(context)}; the inject call passed ${String(expected.injectionContext)}`,
+    );
+  }
+  return state;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Environment events.
+// -------------------------------------------------------------------------------------------------
+
+/** Introduces an NBL the stack indicated (kept as is if the id names a live NBL already). */
+function indicate(state: ModelState, id: string, netBufferCount: number): ModelState {
+  const existing = state.nbls.get(id);
+  if (existing !== undefined && !existing.freed) return state;
+  return { ...state, nbls: withEntry(state.nbls, id, newNbl(id, "indicated", netBufferCount)) };
+}
+
+function environment(state: ModelState, event: Exclude<TraceEvent, CallEvent | { kind: "completion" | "return" }>, judge: Judge): ModelState {
+  switch (event.kind) {
+    case "tcpipStack":
+      return { ...state, stackReady: event.ready };
+    case "resources":
+      return { ...state, resourcesExhausted: event.exhausted };
+    case "packetIndicated": {
+      const injected = state.nbls.get(event.netBufferList);
+      judge.require("forward-inject/not-reindicated", injected?.forwardInjected === true, `${event.netBufferList}, forward-injected by the driver, was indicated again at ${event.layerId}`);
+      return indicate(state, event.netBufferList, event.netBufferCount);
+    }
+    case "streamIndicated": {
+      const reindicated = event.netBufferListChain.filter((id) => state.nbls.get(id)?.streamInjected === true);
+      judge.require("stream-inject/not-reindicated", reindicated.length > 0, () => `stream data ${reindicated.join(", ")} injected by the callout was indicated to it again`);
+      let next = state;
+      for (const id of event.netBufferListChain) next = indicate(next, id, 1);
+      const aborted = event.streamFlags.includes("FWPS_STREAM_FLAG_SEND_ABORT");
+      const abortedFlows = new Set(state.abortedFlows);
+      if (aborted) abortedFlows.add(event.flowId);
+      else abortedFlows.delete(event.flowId);
+      const streamData = { id: event.streamData, layerId: event.layerId, flowId: event.flowId, chain: [...event.netBufferListChain], dataLength: event.dataLength };
+      return { ...next, abortedFlows, streamData: withEntry(state.streamData, event.streamData, streamData) };
+    }
+    case "aleClassify": {
+      const next = event.netBufferList === undefined ? state : indicate(state, event.netBufferList, 1);
+      const handle = { id: event.completionHandle, layerId: event.layerId, reauthorization: event.reauthorization, netBufferList: event.netBufferList ?? null, pended: false };
+      return { ...next, completionHandles: withEntry(state.completionHandles, event.completionHandle, handle) };
+    }
+    case "engineIdle":
+      return judgeOwed(state, judge);
+    case "driverUnload": {
+      const next = judgeOwed(state, judge);
+      judgeLeaks(next, judge);
+      return { ...next, unloaded: true };
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// The step.
+// -------------------------------------------------------------------------------------------------
+
+function call(state: ModelState, event: CallEvent, judge: Judge): ModelState {
+  switch (event.fn) {
+    case "FwpsInjectionHandleCreate0":
+      return handleCreate(state, event, judge);
+    case "FwpsInjectionHandleDestroy0":
+      return handleDestroy(state, event, judge, event.callId);
+    case "FwpsInjectNetworkSendAsync0":
+    case "FwpsInjectNetworkReceiveAsync0":
+    case "FwpsInjectTransportSendAsync0":
+    case "FwpsInjectTransportReceiveAsync0":
+    case "FwpsInjectForwardAsync0":
+    case "FwpsStreamInjectAsync0":
+      return inject(state, event, judge);
+    case "NdisAllocateNetBufferListPool":
+      return allocatePool(state, event, judge);
+    case "NdisFreeNetBufferListPool":
+      return freePool(state, event);
+    case "FwpsAllocateNetBufferAndNetBufferList0":
+      return allocateNbl(state, event, judge);
+    case "FwpsAllocateCloneNetBufferList0":
+      return cloneNbl(state, event, judge);
+    case "FwpsCloneStreamData0":
+      return cloneStreamData(state, event, judge);
+    case "FwpsFreeCloneNetBufferList0":
+      return freeClone(state, event, judge);
+    case "FwpsFreeNetBufferList0":
+      return freeNbl(state, event, judge);
+    case "FwpsDiscardClonedStreamData0":
+      return discardClonedStreamData(state, event, judge);
+    case "FwpsPendOperation0":
+      return pendOperation(state, event, judge);
+    case "FwpsCompleteOperation0":
+      return completeOperation(state, event, judge);
+    case "FwpsQueryPacketInjectionState0":
+      return queryInjectionState(state, event, judge);
+  }
+}
+
+/** The next state and the verdict for one event at `position` (a line number or an index). Never throws. */
+export function step(state: ModelState, event: TraceEvent, position: number): StepResult {
+  const judge = new Judge(position);
+  try {
+    let next: ModelState;
+    if (event.kind === "call") next = call(state, event, judge);
+    else if (event.kind === "completion") next = completion(state, event, judge);
+    else if (event.kind === "return") next = returnEvent(state, event, judge);
+    else next = environment(state, event, judge);
+    return { state: next, violations: judge.violations, exercised: judge.exercised };
+  } catch (error) {
+    // A bug in the model, reported as such (never as a verdict on the engine or the caller).
+    judge.modelError(`the model failed on this event: ${(error as Error)?.message ?? String(error)}`);
+    return { state, violations: judge.violations, exercised: judge.exercised };
+  }
+}
+
+/** What the documentation allows a call to return in this state (a status set, an injection state, or nothing judged). */
+export function expectedResult(state: ModelState, driverCall: Omit<CallEvent, "kind" | "callId" | "ret">): Expectation {
+  const probe = new Judge(0);
+  const event = { kind: "call", ...driverCall } as CallEvent;
+  switch (event.fn) {
+    case "FwpsInjectionHandleCreate0":
+      return expectationFor(state, probe, situationOfCreate(state, event, probe));
+    case "FwpsInjectionHandleDestroy0": {
+      const handle = event.args.injectionHandle === null ? undefined : state.handles.get(event.args.injectionHandle);
+      if (handle === undefined || handle.state !== "open") return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: true, ruleId: "handle-destroy/once" };
+      return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: false, ruleId: "handle-destroy/returns", mustBlock: injectionsThrough(state, handle.id).length > 0 };
+    }
+    case "FwpsInjectNetworkSendAsync0":
+    case "FwpsInjectNetworkReceiveAsync0":
+    case "FwpsInjectTransportSendAsync0":
+    case "FwpsInjectTransportReceiveAsync0":
+    case "FwpsInjectForwardAsync0":
+    case "FwpsStreamInjectAsync0": {
+      return expectationFor(state, probe, situationOfInject(state, event, probe));
+    }
+    case "FwpsQueryPacketInjectionState0": {
+      const handle = liveHandle(state, event.args.injectionHandle);
+      const argument = nblArgument(state, event.args.netBufferList);
+      if (handle === undefined || argument.kind !== "live") return { kind: "void" };
+      return { kind: "injectionState", ...injectionStateOf(state, handle.id, argument.nbl), ruleId: "query/state" };
+    }
+    case "NdisAllocateNetBufferListPool":
+      return poolExpectation(state, probe);
+    case "FwpsAllocateNetBufferAndNetBufferList0":
+      return expectationFor(state, probe, situationOfAllocate(state, event, probe));
+    case "FwpsAllocateCloneNetBufferList0":
+      return expectationFor(state, probe, situationOfClone(state, event, probe));
+    case "FwpsCloneStreamData0":
+      return expectationFor(state, probe, situationOfCloneStream(state, event, probe));
+    case "FwpsPendOperation0":
+      return expectationFor(state, probe, situationOfPend(state, event, probe));
+    case "FwpsCompleteOperation0":
+      return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: true, ruleId: "complete/status" };
+    case "NdisFreeNetBufferListPool":
+    case "FwpsFreeCloneNetBufferList0":
+    case "FwpsFreeNetBufferList0":
+    case "FwpsDiscardClonedStreamData0":
+      return { kind: "void" };
+  }
+}
