@@ -29,9 +29,9 @@ export async function loadTarget(spec: string): Promise<Target> {
   if (spec.startsWith("builtin:mutant/")) {
     const name = spec.slice("builtin:mutant/".length);
     const { MUTANTS } = await import("../impl/mutants/index.ts");
-    const mutant = (MUTANTS as Record<string, { factory: PortFactory }>)[name];
+    const mutant = (MUTANTS as Record<string, { createPort: PortFactory }>)[name];
     if (mutant === undefined) throw new UsageError(`unknown mutant "${name}"; \`wfp-conform impls\` lists them`);
-    return { name: spec, factory: mutant.factory };
+    return { name: spec, factory: mutant.createPort };
   }
   const path = resolve(spec);
   if (!existsSync(path)) throw new UsageError(`--impl ${spec}: no such file (expected builtin, builtin:mutant/<name>, or a .js/.ts module exporting createPort)`);

@@ -7,6 +7,7 @@
  */
 import { describe, expectedResult, initialState, step, type Expectation, type ModelState, type ModelView, type Violation } from "../model/index.ts";
 import type { CallEvent, TraceEvent } from "../spec/events.ts";
+import { parseTraceEvent } from "../spec/trace.ts";
 import type { DriverCall, EngineOutput, EnginePort, PortStep, VerifierFinding } from "../spec/port.ts";
 import type { Irql, Platform } from "../spec/vocabulary.ts";
 import type { Operation, Pick } from "./operations.ts";
@@ -74,6 +75,21 @@ export interface SessionOptions {
   readonly coverage?: Map<string, number>;
   /** Stop at the first divergence by throwing DivergenceError (the default), or collect them all. */
   readonly throwOnDivergence?: boolean;
+  /** Milliseconds one port method may take before the run fails (default 5000). */
+  readonly callTimeoutMs?: number;
+}
+
+/** More engine events than this in one step is a completion storm. */
+export const MAX_EVENTS_PER_STEP = 10_000;
+
+/** Resolves with `work`'s value, or rejects when it takes longer than `ms`. */
+function withTimeout<T>(work: T | Promise<T>, ms: number, what: string): Promise<T> {
+  if (!(work instanceof Promise)) return Promise.resolve(work);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not return within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 const DRAIN_LIMIT = 10_000;
@@ -159,6 +175,18 @@ export class ConformanceSession {
     });
   }
 
+  private get timeoutMs(): number {
+    return this.options.callTimeoutMs ?? 5000;
+  }
+
+  /** A step of the right shape, or an error naming what is wrong with it. */
+  private checkedStep(step: PortStep, what: string): PortStep {
+    if (typeof step !== "object" || step === null || !Array.isArray(step.events)) throw new Error(`${what} answered ${JSON.stringify(step)?.slice(0, 200)}, not a step {ret?, events, findings}`);
+    if (step.events.length > MAX_EVENTS_PER_STEP) throw new Error(`${what} produced ${step.events.length} engine events in one step (a completion storm; the limit is ${MAX_EVENTS_PER_STEP})`);
+    if (!Array.isArray(step.findings)) throw new Error(`${what} answered a step without a findings list`);
+    return step;
+  }
+
   private portError(what: string, error: unknown): never {
     const divergence: Divergence = {
       kind: "port-error",
@@ -227,7 +255,14 @@ export class ConformanceSession {
 
   private absorb(position: number, callerViolations: readonly Violation[], stepResult: PortStep): void {
     this.compareFindings(position, callerViolations, stepResult.findings);
-    for (const output of stepResult.events) this.observe(this.canonicalOutput(output));
+    for (const output of stepResult.events) {
+      const parsed = parseTraceEvent(output, "engine event", this.events.length + 1);
+      if (!parsed.ok || (parsed.event.kind !== "completion" && parsed.event.kind !== "return")) {
+        const why = parsed.ok ? `kind ${parsed.event.kind} is not an engine event (completion or return)` : `${parsed.error.field === "" ? "" : `field \`${parsed.error.field}\`: `}${parsed.error.message}`;
+        this.portError("engine event", new Error(`the implementation produced an engine event of the wrong shape: ${why} (${JSON.stringify(output)?.slice(0, 200)})`));
+      }
+      this.observe(this.canonicalOutput(parsed.event as EngineOutput));
+    }
   }
 
   /** Makes one driver call through the port and checks everything it produced. */
@@ -236,12 +271,15 @@ export class ConformanceSession {
     const callId = this.fresh("c");
     let result: PortStep;
     try {
-      result = await this.port.call(callId, this.toImplementation(call));
+      result = this.checkedStep(await withTimeout(this.port.call(callId, this.toImplementation(call)), this.timeoutMs, call.fn), call.fn);
     } catch (error) {
       this.portError(`${call.fn}`, error);
     }
     const ret = result.ret === undefined ? undefined : this.canonicalRet(call, result.ret);
-    const event = { kind: "call", callId, ...call, ...(ret === undefined ? {} : { ret }) } as CallEvent;
+    const built = { kind: "call", callId, ...call, ...(ret === undefined ? {} : { ret }) };
+    const parsed = parseTraceEvent(built, "result", this.events.length + 1);
+    if (!parsed.ok) this.portError(call.fn, new Error(`returned a result of the wrong shape: ${parsed.error.field === "" ? "" : `field \`${parsed.error.field}\`: `}${parsed.error.message} (${JSON.stringify(result.ret)})`));
+    const event = parsed.event as CallEvent;
     const position = this.events.length;
     let callerViolations: Violation[];
     try {
@@ -263,7 +301,7 @@ export class ConformanceSession {
   private async environment(event: Extract<TraceEvent, { kind: "tcpipStack" | "resources" | "streamIndicated" | "aleClassify" | "packetIndicated" | "driverUnload" }>): Promise<void> {
     let result: PortStep;
     try {
-      result = await this.port.environment(event);
+      result = this.checkedStep(await withTimeout(this.port.environment(event), this.timeoutMs, `environment(${event.kind})`), `environment(${event.kind})`);
     } catch (error) {
       this.portError(`environment(${event.kind})`, error);
     }
@@ -276,7 +314,7 @@ export class ConformanceSession {
   private async deliver(max: number): Promise<void> {
     let result: PortStep;
     try {
-      result = await this.port.deliver(max);
+      result = this.checkedStep(await withTimeout(this.port.deliver(max), this.timeoutMs, "deliver"), "deliver");
     } catch (error) {
       this.portError("deliver", error);
     }
@@ -288,7 +326,8 @@ export class ConformanceSession {
     for (let round = 0; round < DRAIN_LIMIT; round++) {
       let pending: number;
       try {
-        pending = await this.port.pendingWork();
+        pending = await withTimeout(this.port.pendingWork(), this.timeoutMs, "pendingWork");
+        if (!Number.isInteger(pending) || pending < 0) throw new Error(`pendingWork returned ${String(pending)}, not a count`);
       } catch (error) {
         this.portError("pendingWork", error);
       }

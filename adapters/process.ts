@@ -1,0 +1,183 @@
+/**
+ * The external-process adapter: an implementation in any language, started as a child process and
+ * driven over the JSON Lines protocol of spec/protocol.ts. One child serves every run of a
+ * conformance run (`hello` starts a fresh engine), so a slow-starting runtime is paid for once.
+ *
+ * The adapter survives the child: a crash, an exit, a line that is not JSON, an answer to the wrong
+ * request, a result of the wrong shape or no answer within the per-call timeout all become an
+ * `AdapterError` naming the request, which the harness reports as a finding; the child is then
+ * killed and restarted for the next run.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { z } from "zod";
+import type { EnvironmentEvent } from "../spec/events.ts";
+import type { DriverCall, EnginePort, PortFactory, PortOptions, PortStep } from "../spec/port.ts";
+import { HelloResult, PROTOCOL_VERSION, PendingWorkResult, PortStepSchema, ResponseSchema } from "../spec/protocol.ts";
+
+/** Something the implementation process did wrong (or the process itself failing). */
+export class AdapterError extends Error {
+  override readonly name = "AdapterError";
+}
+
+/** Settings of the external-process adapter. */
+export interface ProcessAdapterOptions {
+  /** Milliseconds to wait for one answer before giving up on the child. */
+  readonly callTimeoutMs: number;
+  /** Working directory of the child. */
+  readonly cwd?: string;
+}
+
+interface Waiting {
+  readonly id: number;
+  readonly method: string;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One running child process and its request/response bookkeeping. */
+class ImplementationProcess {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private nextId = 1;
+  private waiting: Waiting | null = null;
+  private failure: AdapterError | null = null;
+  private stderrTail = "";
+
+  constructor(
+    readonly command: string,
+    private readonly options: ProcessAdapterOptions,
+  ) {
+    this.child = spawn(command, { shell: true, cwd: options.cwd ?? process.cwd(), stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stderr.on("data", (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-2000);
+    });
+    this.child.stdin.on("error", () => undefined); // reported through exit / timeout instead
+    this.child.on("error", (error) => this.fail(new AdapterError(`could not start "${command}": ${error.message}`)));
+    this.child.on("exit", (code, signal) => {
+      const tail = this.stderrTail.trim() === "" ? "" : `; its stderr ended with: ${this.stderrTail.trim().split("\n").slice(-5).join(" | ")}`;
+      this.fail(new AdapterError(`the implementation process exited (${signal === null ? `code ${String(code)}` : `signal ${signal}`})${this.waiting === null ? "" : ` while answering ${this.waiting.method} (request ${this.waiting.id})`}${tail}`));
+    });
+    createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on("line", (line) => this.onLine(line));
+  }
+
+  /** Whether the child can still take requests. */
+  get alive(): boolean {
+    return this.failure === null;
+  }
+
+  private fail(error: AdapterError): void {
+    if (this.failure === null) this.failure = error;
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting !== null) {
+      clearTimeout(waiting.timer);
+      waiting.reject(error);
+    }
+  }
+
+  private onLine(line: string): void {
+    if (line.trim() === "") return;
+    const waiting = this.waiting;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.fail(new AdapterError(`the implementation wrote a line that is not JSON${waiting === null ? "" : ` in answer to ${waiting.method} (request ${waiting.id})`}: ${line.slice(0, 200)}`));
+      this.kill();
+      return;
+    }
+    const parsed = ResponseSchema.safeParse(value);
+    if (!parsed.success) {
+      this.fail(new AdapterError(`the implementation wrote a response of the wrong shape (expected {"id", "result"} or {"id", "error"}): ${line.slice(0, 200)}`));
+      this.kill();
+      return;
+    }
+    if (waiting === null || parsed.data.id !== waiting.id) {
+      this.fail(new AdapterError(`the implementation answered request ${parsed.data.id}, but ${waiting === null ? "no request was waiting" : `request ${waiting.id} (${waiting.method}) was`}`));
+      this.kill();
+      return;
+    }
+    clearTimeout(waiting.timer);
+    this.waiting = null;
+    if ("error" in parsed.data) waiting.reject(new AdapterError(`${waiting.method} failed in the implementation: ${parsed.data.error.message}`));
+    else waiting.resolve(parsed.data.result);
+  }
+
+  /** Sends one request and waits for its answer. */
+  request(method: string, params: Record<string, unknown>): Promise<unknown> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.waiting !== null) return Promise.reject(new AdapterError(`${method} sent while request ${this.waiting.id} (${this.waiting.method}) is unanswered`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new AdapterError(`the implementation did not answer ${method} (request ${id}) within ${this.options.callTimeoutMs} ms`));
+        this.kill();
+      }, this.options.callTimeoutMs);
+      this.waiting = { id, method, resolve, reject, timer };
+      this.child.stdin.write(JSON.stringify({ id, method, params }) + "\n");
+    });
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+  }
+}
+
+function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.map(String).join(".");
+  throw new AdapterError(`${what}: the result has the wrong shape: ${field === "" ? "" : `field \`${field}\`: `}${issue.message}`);
+}
+
+/** A PortFactory that drives `command` over the external-process protocol. Call `close` when done. */
+export function processPortFactory(command: string, options: ProcessAdapterOptions): PortFactory & { close(): void; hello(): Promise<HelloResult | null> } {
+  let child: ImplementationProcess | null = null;
+  let lastHello: HelloResult | null = null;
+  const live = (): ImplementationProcess => {
+    if (child === null || !child.alive) {
+      child?.kill();
+      child = new ImplementationProcess(command, options);
+    }
+    return child;
+  };
+  const start = async (portOptions: PortOptions): Promise<{ process: ImplementationProcess; hello: HelloResult }> => {
+    const process = live();
+    const hello = validated(HelloResult, await process.request("hello", { protocol: PROTOCOL_VERSION, options: portOptions }), "hello");
+    lastHello = hello;
+    return { process, hello };
+  };
+  const factory = async (portOptions: PortOptions): Promise<EnginePort> => {
+    const { process, hello } = await start(portOptions);
+    const step = async (method: string, params: Record<string, unknown>, what: string): Promise<PortStep> => {
+      const result = validated(PortStepSchema, await process.request(method, params), what);
+      return result as PortStep;
+    };
+    return {
+      name: hello.name,
+      families: hello.families,
+      verifier: hello.verifier,
+      call: (callId: string, call: DriverCall) => step("call", { callId, call }, call.fn),
+      environment: (event: EnvironmentEvent) => step("environment", { event }, `environment(${event.kind})`),
+      deliver: (max: number) => step("deliver", { max }, "deliver"),
+      pendingWork: async () => validated(PendingWorkResult, await process.request("pendingWork", {}), "pendingWork").count,
+    };
+  };
+  return Object.assign(factory, {
+    close: () => {
+      child?.kill();
+      child = null;
+    },
+    /** The implementation's hello answer (starting it if needed), or null when it cannot start. */
+    hello: async (): Promise<HelloResult | null> => {
+      if (lastHello !== null) return lastHello;
+      try {
+        return (await start({ policy: "fifo", completionIrql: "DISPATCH_LEVEL", seed: 1, batchSize: 2, platform: "x64" })).hello;
+      } catch {
+        return null;
+      }
+    },
+  });
+}
