@@ -14,6 +14,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: () => import("./commands/check.ts"),
   schema: () => import("./commands/schema.ts"),
   run: () => import("./commands/run.ts"),
+  impls: () => import("./commands/impls.ts"),
+  report: () => import("./commands/report.ts"),
 };
 
 /** The text of `wfp-conform --help`. */
@@ -22,6 +24,7 @@ export async function helpText(): Promise<string> {
   for (const [name, load] of Object.entries(COMMANDS)) {
     lines.push(`  ${name.padEnd(10)} ${(await load()).summary}`);
   }
+  lines.push("", "wfp-conform <command> --help shows a command's options (run --help lists them all).");
   lines.push("", "exit codes: 0 conformant / success, 1 a rule was broken (not conformant), 2 usage, input or adapter error");
   return lines.join("\n") + "\n";
 }

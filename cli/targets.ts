@@ -1,17 +1,31 @@
 /**
- * Implementation targets of `wfp-conform run`: the built-in simulator, its mutants, or a user's
- * module that exports a port factory (`createPort`, or a default export).
+ * Implementation targets of `wfp-conform run`: the built-in simulator, its mutants, a user's module
+ * that exports a port factory (`createPort`, or a default export), or a command started as a child
+ * process and driven over the external-process protocol.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { processPortFactory } from "../adapters/process.ts";
+import { DEFAULT_PORT_OPTIONS } from "../properties/runner.ts";
 import type { PortFactory } from "../spec/port.ts";
+import { API_FAMILIES, type ApiFamily } from "../spec/vocabulary.ts";
 import { UsageError } from "./io.ts";
 
-/** A resolved implementation: a display name and a factory of fresh ports. */
+/** What an implementation says about itself. */
+export interface Identity {
+  readonly name: string;
+  readonly families: readonly ApiFamily[];
+  readonly verifier: boolean;
+}
+
+/** A resolved implementation: a display name, a factory of fresh ports, and how to release it. */
 export interface Target {
   readonly name: string;
   readonly factory: PortFactory;
+  /** Starts the implementation once to learn its name, families and whether it has a verifier; null when it cannot start. */
+  identify(): Promise<Identity | null>;
+  close(): void;
 }
 
 /** Every built-in target name: `builtin` and one `builtin:mutant/<name>` per mutant. */
@@ -20,18 +34,52 @@ export async function builtinTargets(): Promise<string[]> {
   return ["builtin", ...Object.keys(MUTANTS).map((name) => `builtin:mutant/${name}`)];
 }
 
-/** Resolves `--impl` into a target, or throws a UsageError naming what is wrong. */
-export async function loadTarget(spec: string): Promise<Target> {
+const ALL_FAMILIES = Object.keys(API_FAMILIES) as ApiFamily[];
+
+function inProcess(name: string, factory: PortFactory): Target {
+  return {
+    name,
+    factory,
+    async identify() {
+      try {
+        const port = await factory(DEFAULT_PORT_OPTIONS);
+        const families = Array.isArray(port.families) ? port.families.filter((family): family is ApiFamily => ALL_FAMILIES.includes(family)) : ALL_FAMILIES;
+        const identity = { name: typeof port.name === "string" && port.name !== "" ? port.name : name, families, verifier: port.verifier === true };
+        await port.dispose?.();
+        return identity;
+      } catch {
+        return null;
+      }
+    },
+    close() {},
+  };
+}
+
+/** Resolves `--impl` / `--impl-cmd` into a target, or throws a UsageError naming what is wrong. */
+export async function loadTarget(spec: string, command?: string, callTimeoutMs = 5000): Promise<Target> {
+  if (command !== undefined) {
+    if (command.trim() === "") throw new UsageError("--impl-cmd needs a command");
+    const factory = processPortFactory(command, { callTimeoutMs });
+    return {
+      name: command,
+      factory,
+      identify: async () => {
+        const hello = await factory.hello();
+        return hello === null ? null : { name: hello.name, families: hello.families, verifier: hello.verifier };
+      },
+      close: () => factory.close(),
+    };
+  }
   if (spec === "builtin") {
     const { createPort } = await import("../impl/port-adapter.ts");
-    return { name: "builtin", factory: createPort };
+    return inProcess("builtin", createPort);
   }
   if (spec.startsWith("builtin:mutant/")) {
     const name = spec.slice("builtin:mutant/".length);
     const { MUTANTS } = await import("../impl/mutants/index.ts");
     const mutant = (MUTANTS as Record<string, { createPort: PortFactory }>)[name];
     if (mutant === undefined) throw new UsageError(`unknown mutant "${name}"; \`wfp-conform impls\` lists them`);
-    return { name: spec, factory: mutant.createPort };
+    return inProcess(spec, mutant.createPort);
   }
   const path = resolve(spec);
   if (!existsSync(path)) throw new UsageError(`--impl ${spec}: no such file (expected builtin, builtin:mutant/<name>, or a .js/.ts module exporting createPort)`);
@@ -43,5 +91,5 @@ export async function loadTarget(spec: string): Promise<Target> {
   }
   const factory = module["createPort"] ?? module["default"];
   if (typeof factory !== "function") throw new UsageError(`--impl ${spec}: the module exports no function \`createPort\` (nor a default export)`);
-  return { name: spec, factory: factory as PortFactory };
+  return inProcess(spec, factory as PortFactory);
 }

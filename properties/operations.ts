@@ -5,7 +5,7 @@
  * so that every generated sequence applies and shrinking keeps it meaningful.
  */
 import fc from "fast-check";
-import type { Irql } from "../spec/vocabulary.ts";
+import type { ApiFamily, Irql } from "../spec/vocabulary.ts";
 
 /** An operand: the index-th object of a list; `live` picks among usable objects, otherwise among all known ones. */
 export interface Pick {
@@ -81,6 +81,38 @@ export type OperationName = Operation["op"];
 /** How often deliberate misuse is generated, as a percentage of operand picks and arguments. */
 export interface OperationWeights {
   readonly misusePercent: number;
+  /** Only operations of these API families are generated (environment events always are). */
+  readonly families?: readonly ApiFamily[];
+}
+
+/** The API family an operation exercises, or null for environment events and engine steps. */
+export function familyOfOperation(operation: Operation): ApiFamily | null {
+  switch (operation.op) {
+    case "createHandle":
+    case "destroyHandle":
+      return "handles";
+    case "allocatePool":
+    case "allocateNbl":
+    case "cloneNbl":
+    case "freeClone":
+    case "freeNbl":
+      return "nbl";
+    case "cloneStream":
+    case "injectStream":
+    case "discard":
+    case "indicateStream":
+      return "stream";
+    case "inject":
+      return operation.kind.startsWith("network") ? "network" : operation.kind === "forward" ? "forward" : "transport";
+    case "aleClassify":
+    case "pend":
+    case "complete":
+      return "pend";
+    case "query":
+      return "query";
+    default:
+      return null;
+  }
 }
 
 const index = fc.nat({ max: 7 });
@@ -205,7 +237,21 @@ export function operationArbitrary(weights: OperationWeights = { misusePercent: 
     [1, fc.record({ op: fc.constant("resources" as const), exhausted: fc.boolean() })],
     [6, fc.record({ op: fc.constant("deliver" as const), max: fc.integer({ min: 1, max: 3 }) })],
   ];
-  return fc.oneof(...arbitraries.map(([weight, arbitrary]) => ({ weight, arbitrary })));
+  const families = weights.families;
+  const allowed = (operation: Operation): boolean => {
+    if (families === undefined) return true;
+    const family = familyOfOperation(operation);
+    return family === null || families.includes(family);
+  };
+  // Drop the operations of families the implementation does not implement; inject mixes three
+  // families, so it is filtered value by value instead.
+  const kept = arbitraries.flatMap(([weight, arbitrary]): { weight: number; arbitrary: fc.Arbitrary<Operation> }[] => {
+    if (families === undefined) return [{ weight, arbitrary }];
+    const sample = fc.sample(arbitrary, { numRuns: 1, seed: 0 })[0]!;
+    if (sample.op === "inject") return families.some((family) => family === "network" || family === "transport" || family === "forward") ? [{ weight, arbitrary: arbitrary.filter(allowed) }] : [];
+    return allowed(sample) ? [{ weight, arbitrary }] : [];
+  });
+  return fc.oneof(...kept);
 }
 
 /** A short, readable description of an operation, for fast-check's counterexample output. */

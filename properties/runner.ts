@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import type { TraceEvent } from "../spec/events.ts";
 import type { EnginePort, PortFactory, PortOptions } from "../spec/port.ts";
-import type { Platform } from "../spec/vocabulary.ts";
+import type { ApiFamily, Platform } from "../spec/vocabulary.ts";
 import { describeOperation, operationArbitrary, type Operation } from "./operations.ts";
 import { ConformanceSession, DivergenceError, type Divergence } from "./session.ts";
 
@@ -55,6 +55,12 @@ export interface ConformanceOptions {
   readonly coverage?: Map<string, number>;
   /** Stop generating after this many milliseconds (fast-check's interruptAfterTimeLimit). */
   readonly timeLimitMs?: number;
+  /** Milliseconds one port method may take (default 5000). */
+  readonly callTimeoutMs?: number;
+  /** Only generate operations of these families (the implementation's). */
+  readonly families?: readonly ApiFamily[];
+  /** Called after each generated run (shrinking runs included), for progress display. */
+  readonly onRun?: () => void;
 }
 
 /** A shrunk counterexample. */
@@ -92,13 +98,18 @@ export const DEFAULT_PORT_OPTIONS: PortOptions = {
 /** Runs generated sequences against an implementation; resolves with the first (shrunk) divergence, if any. */
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceOutcome> {
   const portOptions: PortOptions = { ...DEFAULT_PORT_OPTIONS, seed: options.seed, ...options.port };
-  const commands = fc.commands([operationArbitrary({ misusePercent: options.misusePercent ?? 8 }).map((operation) => new OperationCommand(operation))], {
+  const weights = { misusePercent: options.misusePercent ?? 8, ...(options.families === undefined ? {} : { families: options.families }) };
+  const commands = fc.commands([operationArbitrary(weights).map((operation) => new OperationCommand(operation))], {
     maxCommands: options.maxCommands,
   });
 
   const runOne = async (generated: Iterable<fc.AsyncCommand<object, RunContext>>, teardown: boolean, scheduler: fc.Scheduler | undefined): Promise<void> => {
     const port: EnginePort = await options.factory(portOptions);
-    const session = new ConformanceSession(port, { platform: portOptions.platform, ...(options.coverage === undefined ? {} : { coverage: options.coverage }) });
+    const session = new ConformanceSession(port, {
+      platform: portOptions.platform,
+      ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
+      ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+    });
     const context: RunContext = { session, scheduler, background: [] };
     try {
       const setup = () => ({ model: {}, real: context });
@@ -110,6 +121,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       }
       await session.finish(teardown);
     } finally {
+      options.onRun?.();
       await port.dispose?.();
     }
   };

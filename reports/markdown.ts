@@ -22,6 +22,7 @@ export function renderMarkdown(report: Report): string {
   lines.push("");
   lines.push(report.conformant ? "**Conformant**: no rule of the catalogue was broken." : "**Not conformant**: the implementation breaks the rules below.");
   lines.push("");
+  if (report.adapterError) lines.push("**The implementation could not be driven** (an adapter or harness error; see the counterexamples).", "");
   lines.push(`Seed ${report.settings.seed}, ${c.runs} runs of up to ${report.settings.maxCommands} operations, completions ${report.settings.policy} at ${report.settings.completionIrql}${report.settings.scheduled ? ", scheduled interleavings" : ""}${report.settings.shard === null ? "" : `, shard ${report.settings.shard}`}${report.interrupted ? " (stopped by the time limit)" : ""}; ${report.timings.seconds.toFixed(1)} s.`);
   lines.push("");
   lines.push("| rules | passed | failed | expected failures | unexpected passes | not implemented | not exercised | not modelled |");
@@ -40,7 +41,8 @@ export function renderMarkdown(report: Report): string {
     lines.push("", "```c");
     counterexample.calls.forEach((call, step) => lines.push(`${step + 1 === counterexample.step ? ">>" : "  "} ${call}`));
     lines.push("```", "");
-    lines.push(`Replay: seed ${counterexample.seed}, path \`${counterexample.path}\`${counterexample.replayFile === null ? "" : `, file \`${counterexample.replayFile}\``}.`);
+    lines.push(`Seed ${counterexample.seed}, path \`${counterexample.path}\`, ${counterexample.configuration.policy} delivery at ${counterexample.configuration.completionIrql}${counterexample.configuration.scheduled ? ", scheduled" : ""}; ${counterexample.runsToFailure} runs to the first failure, ${counterexample.shrinks} shrinks.`, "");
+    lines.push(`Replay: \`${counterexample.replay}\``);
   });
   return lines.join("\n") + "\n";
 }

@@ -1,7 +1,7 @@
 /**
  * The conformance report: what a run found, as data (a zod schema, exported as JSON Schema), built
- * from the runner's outcome, the rule coverage and the catalogue. Renderers (Markdown, JUnit, HTML)
- * read only this object.
+ * from the runner's outcomes, the rule coverage and the catalogue. Renderers (Markdown, JUnit, HTML)
+ * read only this object, and `report merge` combines shard reports into one.
  */
 import { z } from "zod";
 import { RULES } from "../spec/rules.ts";
@@ -15,6 +15,14 @@ export const REPORT_VERSION = 1;
 export const RuleVerdictSchema = z.enum(["passed", "failed", "expected-failure", "unexpected-pass", "not-implemented", "not-exercised", "not-modelled"]);
 export type RuleVerdict = z.infer<typeof RuleVerdictSchema>;
 
+/** How the engine was configured for a run: delivery policy, completion IRQL, scheduled interleavings. */
+export const ConfigurationSchema = z.strictObject({
+  policy: z.string(),
+  completionIrql: z.string(),
+  scheduled: z.boolean(),
+});
+export type Configuration = z.infer<typeof ConfigurationSchema>;
+
 export const CounterexampleSchema = z.strictObject({
   /** The rules the divergence is about (empty for an adapter or harness error). */
   ruleIds: z.array(z.string()),
@@ -26,10 +34,13 @@ export const CounterexampleSchema = z.strictObject({
   implementation: z.string(),
   /** The shrunk run as the WFP calls a driver author would write, one line per event. */
   calls: z.array(z.string()),
+  configuration: ConfigurationSchema,
   seed: z.number().int(),
   path: z.string(),
-  /** File (relative to the report folder) holding the operations to replay this run. */
+  /** File (relative to the report folder) holding everything needed to replay this run. */
   replayFile: z.string().nullable(),
+  /** The command that replays it. */
+  replay: z.string(),
   runsToFailure: z.number().int().nonnegative(),
   shrinks: z.number().int().nonnegative(),
 });
@@ -46,20 +57,31 @@ export const RuleResultSchema = z.strictObject({
 });
 export type RuleResult = z.infer<typeof RuleResultSchema>;
 
+export const SettingsSchema = z.strictObject({
+  seed: z.number().int(),
+  runs: z.number().int().nonnegative(),
+  maxCommands: z.number().int().positive(),
+  policy: z.string(),
+  completionIrql: z.string(),
+  scheduled: z.boolean(),
+  shard: z.string().nullable(),
+  timeLimitSeconds: z.number().positive().nullable(),
+  callTimeoutMs: z.number().int().positive(),
+});
+
 export const ReportSchema = z.strictObject({
   tool: z.literal("wfp-conformance"),
   version: z.literal(REPORT_VERSION),
   implementation: z.string(),
+  /** API families the implementation implements; rules of the others are "not implemented". */
+  families: z.array(z.string()),
+  /** Whether its verifier's findings were compared with the model's caller verdicts. */
+  verifier: z.boolean(),
   conformant: z.boolean(),
-  settings: z.strictObject({
-    seed: z.number().int(),
-    runs: z.number().int().nonnegative(),
-    maxCommands: z.number().int().positive(),
-    policy: z.string(),
-    completionIrql: z.string(),
-    scheduled: z.boolean(),
-    shard: z.string().nullable(),
-  }),
+  /** Whether the implementation could not be driven (an adapter or harness error): exit code 2. */
+  adapterError: z.boolean(),
+  settings: SettingsSchema,
+  expectedFailures: z.array(z.string()),
   counts: z.strictObject({
     runs: z.number().int().nonnegative(),
     rules: z.number().int().nonnegative(),
@@ -83,55 +105,39 @@ export function reportJsonSchema(): unknown {
   return z.toJSONSchema(ReportSchema, { target: "draft-2020-12" });
 }
 
-/** Inputs of `buildReport`. */
-export interface ReportInput {
+const FAMILIES_OF_INJECT: readonly string[] = ["network", "transport", "forward", "stream"];
+
+/** Whether an implementation of `families` implements what `rule` governs. */
+function implementedBy(rule: Rule | RuleResult, families: readonly string[]): boolean {
+  if (rule.family === "environment") return true;
+  if (rule.family === "inject") return FAMILIES_OF_INJECT.some((family) => families.includes(family));
+  return families.includes(rule.family);
+}
+
+/** Everything a report is made of, before verdicts. */
+export interface ReportParts {
   readonly implementation: string;
-  readonly outcomes: readonly ConformanceOutcome[];
-  readonly coverage: ReadonlyMap<string, number>;
-  readonly families: readonly ApiFamily[];
-  readonly expectedFailures: readonly string[];
+  readonly families: readonly string[];
+  readonly verifier: boolean;
   readonly settings: Report["settings"];
-  readonly startedAt: Date;
+  readonly expectedFailures: readonly string[];
+  readonly coverage: ReadonlyMap<string, number>;
+  readonly counterexamples: readonly CounterexampleReport[];
+  readonly runs: number;
+  readonly interrupted: boolean;
+  readonly startedAt: string;
   readonly seconds: number;
-  /** Replay file name per outcome index, when the counterexample was saved. */
-  readonly replayFiles?: ReadonlyMap<number, string>;
 }
 
-
-function implementedBy(rule: Rule, families: readonly ApiFamily[]): boolean {
-  const family = rule.family as string;
-  return !(["handles", "network", "transport", "forward", "stream", "nbl", "pend", "query"] as const).some((name) => name === family) || families.includes(family as ApiFamily);
-}
-
-/** Turns runner outcomes and coverage into the report object. */
-export function buildReport(input: ReportInput): Report {
-  const counterexamples: CounterexampleReport[] = [];
-  input.outcomes.forEach((outcome, index) => {
-    const found = outcome.counterexample;
-    if (found === null) return;
-    const divergence = found.divergence;
-    counterexamples.push({
-      ruleIds: divergence === null ? [] : [...divergence.ruleIds],
-      kind: divergence === null ? "error" : divergence.kind,
-      summary: divergence === null ? `run failed: ${found.error ?? "unknown error"}` : `${divergence.kind} at step ${divergence.position + 1}: ${divergence.ruleIds.join(", ") || "(no rule)"}`,
-      step: divergence === null ? 0 : divergence.position + 1,
-      model: divergence?.model ?? "",
-      implementation: divergence?.implementation ?? found.error ?? "",
-      calls: found.trace.map(renderEvent),
-      seed: found.seed,
-      path: found.path,
-      replayFile: input.replayFiles?.get(index) ?? null,
-      runsToFailure: found.runsToFailure,
-      shrinks: found.shrinks,
-    });
-  });
-  const failing = new Set(counterexamples.flatMap((counterexample) => counterexample.ruleIds));
-  const expected = new Set(input.expectedFailures);
+/** Gives each rule of the catalogue its verdict and counts them. */
+export function assembleReport(parts: ReportParts): Report {
+  const failing = new Set(parts.counterexamples.flatMap((counterexample) => counterexample.ruleIds));
+  const expected = new Set(parts.expectedFailures);
   const rules: RuleResult[] = RULES.map((rule) => {
-    const exercised = input.coverage.get(rule.id) ?? 0;
+    const exercised = parts.coverage.get(rule.id) ?? 0;
     let verdict: RuleVerdict;
     if (!rule.modelled) verdict = "not-modelled";
-    else if (!implementedBy(rule, input.families)) verdict = "not-implemented";
+    else if (!implementedBy(rule, parts.families)) verdict = "not-implemented";
     else if (failing.has(rule.id)) verdict = expected.has(rule.id) ? "expected-failure" : "failed";
     else if (expected.has(rule.id)) verdict = "unexpected-pass";
     else if (exercised === 0) verdict = "not-exercised";
@@ -139,15 +145,20 @@ export function buildReport(input: ReportInput): Report {
     return { id: rule.id, family: rule.family, obliged: rule.obliged, verdict, exercised, statement: rule.statement, source: sourceText(rule) };
   });
   const count = (verdict: RuleVerdict) => rules.filter((rule) => rule.verdict === verdict).length;
-  const unexplained = counterexamples.some((counterexample) => counterexample.ruleIds.length === 0 || counterexample.ruleIds.some((id) => !expected.has(id)));
+  const adapterError = parts.counterexamples.some((counterexample) => counterexample.kind === "port-error" || counterexample.kind === "error");
+  const unexplained = parts.counterexamples.some((counterexample) => counterexample.ruleIds.length === 0 || counterexample.ruleIds.some((id) => !expected.has(id)));
   return {
     tool: "wfp-conformance",
     version: REPORT_VERSION,
-    implementation: input.implementation,
-    conformant: !unexplained,
-    settings: input.settings,
+    implementation: parts.implementation,
+    families: [...parts.families],
+    verifier: parts.verifier,
+    conformant: !unexplained && count("unexpected-pass") === 0,
+    adapterError,
+    settings: parts.settings,
+    expectedFailures: [...parts.expectedFailures],
     counts: {
-      runs: input.outcomes.reduce((sum, outcome) => sum + outcome.runs, 0),
+      runs: parts.runs,
       rules: rules.length,
       passed: count("passed"),
       failed: count("failed"),
@@ -158,8 +169,87 @@ export function buildReport(input: ReportInput): Report {
       notModelled: count("not-modelled"),
     },
     rules,
-    counterexamples,
-    interrupted: input.outcomes.some((outcome) => outcome.interrupted),
-    timings: { startedAt: input.startedAt.toISOString(), seconds: input.seconds },
+    counterexamples: [...parts.counterexamples],
+    interrupted: parts.interrupted,
+    timings: { startedAt: parts.startedAt, seconds: parts.seconds },
   };
+}
+
+/** One runner outcome's counterexample, as the report shows it. */
+export function counterexampleReport(outcome: ConformanceOutcome, configuration: Configuration, replay: string, replayFile: string | null): CounterexampleReport | null {
+  const found = outcome.counterexample;
+  if (found === null) return null;
+  const divergence = found.divergence;
+  return {
+    ruleIds: divergence === null ? [] : [...divergence.ruleIds],
+    kind: divergence === null ? "error" : divergence.kind,
+    summary: divergence === null ? `run failed: ${found.error ?? "unknown error"}` : `${divergence.kind} at step ${divergence.position + 1}: ${divergence.ruleIds.join(", ") || "(no rule)"}`,
+    step: divergence === null ? 0 : divergence.position + 1,
+    model: divergence?.model ?? "",
+    implementation: divergence?.implementation ?? found.error ?? "",
+    calls: found.trace.map(renderEvent),
+    configuration,
+    seed: found.seed,
+    path: found.path,
+    replayFile,
+    replay,
+    runsToFailure: found.runsToFailure,
+    shrinks: found.shrinks,
+  };
+}
+
+/** Inputs of `buildReport`. */
+export interface ReportInput {
+  readonly implementation: string;
+  readonly families: readonly ApiFamily[];
+  readonly verifier: boolean;
+  readonly outcomes: readonly { readonly outcome: ConformanceOutcome; readonly configuration: Configuration; readonly replay: string; readonly replayFile: string | null }[];
+  readonly coverage: ReadonlyMap<string, number>;
+  readonly expectedFailures: readonly string[];
+  readonly settings: Report["settings"];
+  readonly startedAt: Date;
+  readonly seconds: number;
+}
+
+/** Turns runner outcomes and coverage into the report object. */
+export function buildReport(input: ReportInput): Report {
+  const counterexamples = input.outcomes.flatMap(({ outcome, configuration, replay, replayFile }) => {
+    const found = counterexampleReport(outcome, configuration, replay, replayFile);
+    return found === null ? [] : [found];
+  });
+  return assembleReport({
+    implementation: input.implementation,
+    families: input.families,
+    verifier: input.verifier,
+    settings: input.settings,
+    expectedFailures: input.expectedFailures,
+    coverage: input.coverage,
+    counterexamples,
+    runs: input.outcomes.reduce((sum, { outcome }) => sum + outcome.runs, 0),
+    interrupted: input.outcomes.some(({ outcome }) => outcome.interrupted),
+    startedAt: input.startedAt.toISOString(),
+    seconds: input.seconds,
+  });
+}
+
+/** Combines the reports of the shards of one run (same implementation) into one. */
+export function mergeReports(reports: readonly Report[]): Report {
+  const first = reports[0];
+  if (first === undefined) throw new Error("nothing to merge");
+  const coverage = new Map<string, number>();
+  for (const report of reports) for (const rule of report.rules) coverage.set(rule.id, (coverage.get(rule.id) ?? 0) + rule.exercised);
+  const startedAt = reports.map((report) => report.timings.startedAt).sort()[0]!;
+  return assembleReport({
+    implementation: first.implementation,
+    families: first.families,
+    verifier: first.verifier,
+    settings: { ...first.settings, runs: reports.reduce((sum, report) => sum + report.settings.runs, 0), shard: `merged from ${reports.map((report) => report.settings.shard ?? "all").join(", ")}` },
+    expectedFailures: first.expectedFailures,
+    coverage,
+    counterexamples: reports.flatMap((report) => report.counterexamples),
+    runs: reports.reduce((sum, report) => sum + report.counts.runs, 0),
+    interrupted: reports.some((report) => report.interrupted),
+    startedAt,
+    seconds: reports.reduce((sum, report) => Math.max(sum, report.timings.seconds), 0),
+  });
 }

@@ -1,21 +1,67 @@
 /**
  * `wfp-conform run`: generated conformance runs of an implementation against the model, under every
- * completion-delivery policy, with a report written to the output folder.
+ * completion-delivery policy and both completion IRQLs, sequential and scheduled, with the reports
+ * written to the output folder (report.json, report.md, report.xml, report.html) and every
+ * counterexample saved as a replay file that the next run replays first.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { DELIVERY_POLICIES, type DeliveryPolicy, type PortOptions } from "../../spec/port.ts";
+import { z } from "zod";
+import { DELIVERY_POLICIES, type DeliveryPolicy } from "../../spec/port.ts";
+import { ruleById } from "../../spec/rules.ts";
 import { runConformance, type ConformanceOutcome } from "../../properties/runner.ts";
-import { buildReport, type Report } from "../../reports/report.ts";
+import { buildReport, type Configuration, type Report } from "../../reports/report.ts";
 import { renderMarkdown } from "../../reports/markdown.ts";
-import { API_FAMILIES, type ApiFamily } from "../../spec/vocabulary.ts";
-import { loadTarget } from "../targets.ts";
+import { renderJunit } from "../../reports/junit.ts";
+import { renderHtml } from "../../reports/html.ts";
+import { loadTarget, type Target } from "../targets.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 
-export const summary = "run generated conformance checks of an implementation and write a report";
+export const summary = "run generated conformance checks of an implementation and write the reports (json, md, xml, html)";
 
-function positiveInt(name: string, text: string | undefined, fallback: number): number {
+export const HELP = `usage: wfp-conform run (--impl TARGET | --impl-cmd "COMMAND") [options]
+
+  --impl TARGET          builtin | builtin:mutant/<name> | ./module.js|.ts exporting createPort (default builtin)
+  --impl-cmd "COMMAND"   an implementation in any language, over the JSON Lines protocol (docs/protocol.md)
+  --seed N               base seed (default 1); the same seed gives the same runs, verdicts and report
+  --runs N               generated runs in all, split over the configurations (default 100)
+  --max-commands N       operations per generated run (default 40)
+  --policy P             all | immediate | fifo | lifo | random | batch (default all)
+  --irql L               all | PASSIVE_LEVEL | DISPATCH_LEVEL: the IRQL completions run at (default all)
+  --no-scheduled         no scheduled (asynchronous interleaving) runs
+  --scheduled-only       only scheduled runs
+  --time-limit SECONDS   stop generating after this long and report what was covered
+  --call-timeout MS      how long one call into the implementation may take (default 5000)
+  --out DIR              where the reports go (default wfp-report); an existing report is kept unless --force
+  --force                overwrite an existing report in --out
+  --junit FILE           also write the JUnit XML there
+  --expect FILE          rule ids the implementation is known to fail, one per line (# comments)
+  --replay FILE          replay one saved counterexample (DIR/counterexamples/*.json) and nothing else
+  --path PATH            replay fast-check's path PATH for --seed (one configuration must be selected)
+  --shard I/N            run the I-th of N shares of the configurations (merge with wfp-conform report merge)
+  --json                 print the report as JSON instead of Markdown
+
+exit codes: 0 conformant, 1 not conformant (a rule was broken), 2 usage, input or adapter error
+`;
+
+/** A saved counterexample: everything needed to replay it. */
+export const ReplayFileSchema = z.strictObject({
+  tool: z.literal("wfp-conformance-replay"),
+  version: z.literal(1),
+  implementation: z.string(),
+  configuration: z.strictObject({ policy: z.enum(DELIVERY_POLICIES), completionIrql: z.enum(["PASSIVE_LEVEL", "DISPATCH_LEVEL"]), scheduled: z.boolean() }),
+  seed: z.number().int(),
+  path: z.string(),
+  maxCommands: z.number().int().positive(),
+  ruleIds: z.array(z.string()),
+  calls: z.array(z.string()),
+});
+export type ReplayFile = z.infer<typeof ReplayFileSchema>;
+
+type RunConfiguration = { readonly policy: DeliveryPolicy; readonly completionIrql: "PASSIVE_LEVEL" | "DISPATCH_LEVEL"; readonly scheduled: boolean };
+
+function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0) throw new UsageError(`--${name} must be a non-negative integer, not "${text}"`);
@@ -24,9 +70,60 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
 
 /** Writes a file atomically: a temporary file beside it, then a rename. */
 export function writeAtomically(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.tmp-${process.pid}`;
   writeFileSync(temporary, content);
   renameSync(temporary, path);
+}
+
+/** Reads an expectations file: one rule id per line, `#` starts a comment. Unknown ids are errors naming file and line. */
+export function readExpectations(file: string): string[] {
+  if (!existsSync(file)) throw new UsageError(`--expect ${file}: no such file`);
+  const ids: string[] = [];
+  readFileSync(file, "utf8")
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      const id = raw.replace(/#.*/, "").trim();
+      if (id === "") return;
+      if (ruleById(id) === undefined) throw new UsageError(`${file}:${index + 1}: "${id}" is not a rule id of the catalogue (wfp-conform rules lists them)`);
+      ids.push(id);
+    });
+  return ids;
+}
+
+/** Reads a saved counterexample, with errors naming the file and field. */
+export function readReplayFile(file: string): ReplayFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UsageError(`${file}: not a readable JSON replay file: ${(error as Error).message}`);
+  }
+  const parsed = ReplayFileSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`${file}: field \`${issue.path.map(String).join(".")}\`: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function parseShard(text: string | undefined): { index: number; count: number } | null {
+  if (text === undefined) return null;
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be I/N with 1 <= I <= N, not "${text}"`);
+  return { index, count };
+}
+
+/** The command line that replays a counterexample. */
+function replayCommand(implFlag: string, replayFile: string | null, configuration: Configuration, seed: number, path: string, maxCommands: number): string {
+  if (replayFile !== null) return `npx wfp-conform run ${implFlag} --replay ${replayFile} --out wfp-replay --force`;
+  return `npx wfp-conform run ${implFlag} --policy ${configuration.policy} --irql ${configuration.completionIrql} ${configuration.scheduled ? "--scheduled-only" : "--no-scheduled"} --seed ${seed} --path "${path}" --max-commands ${maxCommands} --out wfp-replay --force`;
+}
+
+function slug(text: string): string {
+  return text.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").slice(0, 60) || "error";
 }
 
 /** Runs the conformance properties against one implementation and writes the reports. */
@@ -34,7 +131,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      impl: { type: "string", default: "builtin" },
+      impl: { type: "string" },
+      "impl-cmd": { type: "string" },
       seed: { type: "string" },
       runs: { type: "string" },
       "max-commands": { type: "string" },
@@ -42,16 +140,31 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       irql: { type: "string", default: "all" },
       "no-scheduled": { type: "boolean", default: false },
       "scheduled-only": { type: "boolean", default: false },
+      "time-limit": { type: "string" },
+      "call-timeout": { type: "string" },
       path: { type: "string" },
+      replay: { type: "string" },
+      expect: { type: "string" },
+      shard: { type: "string" },
+      junit: { type: "string" },
       out: { type: "string", default: "wfp-report" },
       force: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
     },
     strict: true,
   });
-  const seed = positiveInt("seed", values.seed, 1);
-  const runs = positiveInt("runs", values.runs, 100);
-  const maxCommands = Math.max(1, positiveInt("max-commands", values["max-commands"], 40));
+  if (values.help) {
+    io.out(HELP);
+    return EXIT.ok;
+  }
+  if (values.impl !== undefined && values["impl-cmd"] !== undefined) throw new UsageError("give --impl or --impl-cmd, not both");
+  const seed = nonNegativeInt("seed", values.seed, 1);
+  const runs = Math.max(1, nonNegativeInt("runs", values.runs, 100));
+  const maxCommands = Math.max(1, nonNegativeInt("max-commands", values["max-commands"], 40));
+  const callTimeoutMs = Math.max(1, nonNegativeInt("call-timeout", values["call-timeout"], 5000));
+  const timeLimitSeconds = values["time-limit"] === undefined ? null : Number(values["time-limit"]);
+  if (timeLimitSeconds !== null && !(timeLimitSeconds > 0)) throw new UsageError(`--time-limit must be a positive number of seconds, not "${values["time-limit"]}"`);
   const policies: readonly DeliveryPolicy[] = values.policy === "all" ? DELIVERY_POLICIES : [values.policy as DeliveryPolicy];
   if (!policies.every((policy) => (DELIVERY_POLICIES as readonly string[]).includes(policy))) {
     throw new UsageError(`--policy must be all or one of ${DELIVERY_POLICIES.join(", ")}, not "${values.policy}"`);
@@ -59,63 +172,159 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const irqls: readonly ("PASSIVE_LEVEL" | "DISPATCH_LEVEL")[] =
     values.irql === "all" ? ["DISPATCH_LEVEL", "PASSIVE_LEVEL"] : values.irql === "PASSIVE_LEVEL" || values.irql === "DISPATCH_LEVEL" ? [values.irql] : [];
   if (irqls.length === 0) throw new UsageError(`--irql must be all, PASSIVE_LEVEL or DISPATCH_LEVEL, not "${values.irql}"`);
+  if (values["no-scheduled"] && values["scheduled-only"]) throw new UsageError("--no-scheduled and --scheduled-only exclude each other");
+  const shard = parseShard(values.shard);
+  const expectedFailures = values.expect === undefined ? [] : readExpectations(values.expect);
+  const replayOnly = values.replay === undefined ? null : readReplayFile(values.replay);
+
   const out = values.out;
   const reportPath = join(out, "report.json");
-  if (existsSync(reportPath) && !values.force) {
-    throw new UsageError(`${reportPath} exists; pass --force to overwrite it, or choose another --out`);
-  }
-  const target = await loadTarget(values.impl);
-  const families: ApiFamily[] = Object.keys(API_FAMILIES) as ApiFamily[];
+  if (existsSync(reportPath) && !values.force) throw new UsageError(`${reportPath} exists; pass --force to overwrite it, or choose another --out`);
+  if (values.junit !== undefined && existsSync(values.junit) && !values.force) throw new UsageError(`${values.junit} exists; pass --force to overwrite it`);
 
-  const started = new Date();
-  const startedMs = performance.now();
-  const coverage = new Map<string, number>();
-  const outcomes: ConformanceOutcome[] = [];
-  // Split the runs over the policies and both completion IRQLs; scheduled runs get a share too.
-  const configurations: { port: Pick<PortOptions, "policy" | "completionIrql">; scheduled: boolean }[] = [];
-  for (const policy of policies) {
-    for (const completionIrql of irqls) {
-      if (!values["scheduled-only"]) configurations.push({ port: { policy, completionIrql }, scheduled: false });
-      if (!values["no-scheduled"] && policy !== "immediate") configurations.push({ port: { policy, completionIrql }, scheduled: true });
+  const target: Target = await loadTarget(values.impl ?? "builtin", values["impl-cmd"], callTimeoutMs);
+  try {
+    const implFlag = values["impl-cmd"] !== undefined ? `--impl-cmd ${JSON.stringify(values["impl-cmd"])}` : `--impl ${values.impl ?? "builtin"}`;
+    const identity = await target.identify();
+    if (identity === null) {
+      io.err(`wfp-conform run: the implementation could not be started or did not answer hello (${target.name})\n`);
+      return EXIT.usage;
     }
-  }
-  if (values.path !== undefined && configurations.length !== 1) {
-    throw new UsageError("--path replays one configuration: give --policy, --irql and --scheduled-only or --no-scheduled so that exactly one is selected");
-  }
-  const perConfiguration = Math.max(1, Math.ceil(runs / configurations.length));
-  for (const [index, configuration] of configurations.entries()) {
-    const outcome = await runConformance({
-      factory: target.factory,
-      port: configuration.port,
-      seed: values.path === undefined ? seed + index : seed,
-      numRuns: perConfiguration,
-      maxCommands,
-      scheduled: configuration.scheduled,
-      coverage,
-      ...(values.path === undefined ? {} : { path: values.path }),
-    });
-    outcomes.push(outcome);
-    if (io.isTty) io.err(`\r${index + 1}/${configurations.length} configurations, ${coverage.size} rules exercised, ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
-  }
-  if (io.isTty) io.err("\n");
 
-  const report: Report = buildReport({
-    implementation: target.name,
-    outcomes,
-    coverage,
-    families,
-    expectedFailures: [],
-    settings: { seed, runs, maxCommands, policy: policies.join(","), completionIrql: irqls.join(","), scheduled: !values["no-scheduled"], shard: null },
-    startedAt: started,
-    seconds: (performance.now() - startedMs) / 1000,
-  });
-  mkdirSync(out, { recursive: true });
-  writeAtomically(reportPath, JSON.stringify(report, null, 2) + "\n");
-  writeAtomically(join(out, "report.md"), renderMarkdown(report));
-  if (values.json) io.out(JSON.stringify(report, null, 2) + "\n");
-  else {
-    io.out(renderMarkdown(report));
-    io.out(`\nreports written to ${out}/ (report.json, report.md)\n`);
+    // The configurations: every policy x completion IRQL, sequential and scheduled (a scheduler
+    // interleaves deliveries with the driver's calls; "immediate" has nothing to interleave).
+    let configurations: RunConfiguration[] = [];
+    for (const policy of policies) {
+      for (const completionIrql of irqls) {
+        if (!values["scheduled-only"]) configurations.push({ policy, completionIrql, scheduled: false });
+        if (!values["no-scheduled"] && policy !== "immediate") configurations.push({ policy, completionIrql, scheduled: true });
+      }
+    }
+    const indexed = configurations.map((configuration, index) => ({ configuration, index }));
+    const selected = shard === null ? indexed : indexed.filter(({ index }) => index % shard.count === shard.index - 1);
+    if (values.path !== undefined && selected.length !== 1) {
+      throw new UsageError("--path replays one configuration: give --policy, --irql and --scheduled-only or --no-scheduled so that exactly one is selected");
+    }
+    configurations = selected.map(({ configuration }) => configuration);
+
+    // Counterexamples saved by an earlier run of this output folder are replayed first.
+    const savedDir = join(out, "counterexamples");
+    const saved: { file: string; replay: ReplayFile }[] = [];
+    if (replayOnly !== null) saved.push({ file: values.replay!, replay: replayOnly });
+    else if (existsSync(savedDir)) {
+      for (const name of readdirSync(savedDir).filter((name) => name.endsWith(".json")).sort()) {
+        const file = join(savedDir, name);
+        saved.push({ file, replay: readReplayFile(file) });
+      }
+    }
+
+    const started = new Date();
+    const startedMs = performance.now();
+    const deadline = timeLimitSeconds === null ? null : startedMs + timeLimitSeconds * 1000;
+    const coverage = new Map<string, number>();
+    const outcomes: { outcome: ConformanceOutcome; configuration: RunConfiguration; maxCommands: number }[] = [];
+    let runsDone = 0;
+    const progress = () => {
+      runsDone += 1;
+      if (io.isTty) io.err(`\r${runsDone} runs, ${coverage.size} rules covered, ${((performance.now() - startedMs) / 1000).toFixed(1)} s   `);
+    };
+    const common = { factory: target.factory, coverage, callTimeoutMs, families: identity.families, onRun: progress };
+    let interrupted = false;
+    const remaining = (): number | undefined => (deadline === null ? undefined : Math.max(1, Math.floor(deadline - performance.now())));
+
+    for (const { replay } of saved) {
+      const outcome = await runConformance({ ...common, port: { policy: replay.configuration.policy, completionIrql: replay.configuration.completionIrql }, scheduled: replay.configuration.scheduled, seed: replay.seed, path: replay.path, numRuns: 1, maxCommands: replay.maxCommands });
+      outcomes.push({ outcome, configuration: replay.configuration, maxCommands: replay.maxCommands });
+    }
+    if (replayOnly === null) {
+      const perConfiguration = Math.max(1, Math.ceil(runs / Math.max(1, configurations.length)));
+      for (const [index, configuration] of configurations.entries()) {
+        if (deadline !== null && performance.now() >= deadline) {
+          interrupted = true;
+          break;
+        }
+        const configurationSeed = values.path === undefined ? seed + (selected[index]?.index ?? index) : seed;
+        const timeLimitMs = remaining();
+        const outcome = await runConformance({
+          ...common,
+          port: { policy: configuration.policy, completionIrql: configuration.completionIrql },
+          scheduled: configuration.scheduled,
+          seed: configurationSeed,
+          numRuns: perConfiguration,
+          maxCommands,
+          ...(values.path === undefined ? {} : { path: values.path }),
+          ...(timeLimitMs === undefined ? {} : { timeLimitMs }),
+        });
+        outcomes.push({ outcome, configuration, maxCommands });
+      }
+    }
+    if (io.isTty) io.err("\n");
+
+    // Save each counterexample as a replay file (the folder is rewritten: still-failing replays and new ones).
+    const replayFiles: (string | null)[] = [];
+    const toSave: { name: string; content: ReplayFile }[] = [];
+    outcomes.forEach(({ outcome, configuration, maxCommands: commands }, index) => {
+      const found = outcome.counterexample;
+      if (found === null) {
+        replayFiles.push(null);
+        return;
+      }
+      const ruleIds = found.divergence?.ruleIds ?? [];
+      const name = `${String(index + 1).padStart(3, "0")}-${slug(ruleIds.join("-") || found.divergence?.kind || "error")}.json`;
+      replayFiles.push(relative(out, join(savedDir, name)) || name);
+      toSave.push({
+        name,
+        content: { tool: "wfp-conformance-replay", version: 1, implementation: target.name, configuration, seed: found.seed, path: found.path, maxCommands: commands, ruleIds: [...ruleIds], calls: [] },
+      });
+    });
+
+    const report: Report = buildReport({
+      implementation: identity.name,
+      families: identity.families,
+      verifier: identity.verifier,
+      outcomes: outcomes.map(({ outcome, configuration, maxCommands: commands }, index) => {
+        const replayFile = replayFiles[index] ?? null;
+        return { outcome, configuration, replayFile, replay: replayCommand(implFlag, replayFile === null ? null : join(out, replayFile), configuration, outcome.seed, outcome.counterexample?.path ?? "", commands) };
+      }),
+      coverage,
+      expectedFailures,
+      settings: {
+        seed,
+        runs,
+        maxCommands,
+        policy: policies.join(","),
+        completionIrql: irqls.join(","),
+        scheduled: !values["no-scheduled"],
+        shard: shard === null ? null : `${shard.index}/${shard.count}`,
+        timeLimitSeconds,
+        callTimeoutMs,
+      },
+      startedAt: started,
+      seconds: (performance.now() - startedMs) / 1000,
+    });
+    if (interrupted) report.interrupted = true;
+
+    mkdirSync(out, { recursive: true });
+    if (replayOnly === null) {
+      rmSync(savedDir, { recursive: true, force: true });
+      report.counterexamples.forEach((counterexample, index) => {
+        const file = toSave[index];
+        if (file !== undefined) writeAtomically(join(savedDir, file.name), JSON.stringify({ ...file.content, calls: counterexample.calls }, null, 2) + "\n");
+      });
+    }
+    writeAtomically(reportPath, JSON.stringify(report, null, 2) + "\n");
+    writeAtomically(join(out, "report.md"), renderMarkdown(report));
+    writeAtomically(join(out, "report.xml"), renderJunit(report));
+    writeAtomically(join(out, "report.html"), renderHtml(report));
+    if (values.junit !== undefined) writeAtomically(values.junit, renderJunit(report));
+    if (values.json) io.out(JSON.stringify(report, null, 2) + "\n");
+    else {
+      io.out(renderMarkdown(report));
+      io.out(`\nreports written to ${out}/ (report.json, report.md, report.xml, report.html)\n`);
+    }
+    if (report.adapterError) return EXIT.usage;
+    return report.conformant ? EXIT.ok : EXIT.violations;
+  } finally {
+    target.close();
   }
-  return report.conformant ? EXIT.ok : EXIT.violations;
 }

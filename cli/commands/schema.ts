@@ -1,11 +1,17 @@
-/** `wfp-conform schema`: prints the JSON Schema of one trace line. */
+/** `wfp-conform schema [--report | --protocol | --vectors]`: prints a JSON Schema (by default, of one trace line). */
+import { parseArgs } from "node:util";
 import { traceEventJsonSchema } from "../../spec/events.ts";
-import { EXIT, type CommandIo } from "../io.ts";
+import { protocolJsonSchema } from "../../spec/protocol.ts";
+import { reportJsonSchema } from "../../reports/report.ts";
+import { EXIT, UsageError, type CommandIo } from "../io.ts";
 
-export const summary = "print the JSON Schema of a trace line (JSON Lines trace format)";
+export const summary = "print a JSON Schema: a trace line (default), --report, or --protocol (external-process messages)";
 
-/** Prints the trace-event JSON Schema. */
-export async function run(_argv: readonly string[], io: CommandIo): Promise<number> {
-  io.out(JSON.stringify(traceEventJsonSchema(), null, 2) + "\n");
+/** Prints the requested JSON Schema. */
+export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({ args: [...argv], options: { report: { type: "boolean", default: false }, protocol: { type: "boolean", default: false } }, strict: true });
+  if (values.report && values.protocol) throw new UsageError("give one of --report and --protocol");
+  const schema = values.report ? reportJsonSchema() : values.protocol ? protocolJsonSchema() : traceEventJsonSchema();
+  io.out(JSON.stringify(schema, null, 2) + "\n");
   return EXIT.ok;
 }
