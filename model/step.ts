@@ -454,7 +454,8 @@ function judgeOwed(state: ModelState, judge: Judge): ModelState {
   let blockedDestroys = state.blockedDestroys;
   for (const blocked of state.blockedDestroys.values()) {
     if (blocked.reportedMissing) continue;
-    const waiting = blocked.handle === null ? [] : injectionsThrough({ ...state, injections }, blocked.handle).filter((injection) => !injection.reportedMissing);
+    // A destroy still waiting for a missing completion owes nothing more: the missing completion is the violation.
+    const waiting = blocked.handle === null ? [] : injectionsThrough(state, blocked.handle);
     if (waiting.length > 0) continue;
     judge.require("handle-destroy/returns", true, `FwpsInjectionHandleDestroy0${blocked.handle === null ? "" : `(${blocked.handle})`} (call ${blocked.callId}) has nothing left to wait for but has not returned`);
     blockedDestroys = withEntry(blockedDestroys, blocked.callId, { ...blocked, reportedMissing: true });
