@@ -1,8 +1,8 @@
 /**
  * The engine's pending-completion queues. An entry is (NBL slot, token): the token is the owed
- * completion's sequence number, so an entry whose completion was cancelled meanwhile (the NBL was
- * freed in flight) is recognised as stale when it is taken and skipped. Every operation is O(1)
- * (amortised: the ring doubles when full).
+ * completion's sequence number, so an entry whose completion is no longer owed when it is taken
+ * is recognised as stale and skipped (negative tokens are completions no injection owes, which
+ * only the mutants queue). Every operation is O(1) (amortised: the ring doubles when full).
  */
 
 /** mulberry32: a tiny, fast, seedable 32-bit PRNG; the same seed gives the same sequence. */
@@ -99,8 +99,8 @@ export class CompletionDeque {
 
 /** An unordered bag of (slot, token) pairs from which a seeded PRNG picks uniformly (swap-remove). */
 export class CompletionBag {
-  private slots: Int32Array;
-  private tokens: Float64Array;
+  /** Interleaved (slot, token) pairs: a random pick touches one cache line. */
+  private entries: Float64Array;
   private count = 0;
   takenSlot = 0;
   takenToken = 0;
@@ -109,8 +109,7 @@ export class CompletionBag {
     private readonly random: () => number,
     initialCapacity = 1024,
   ) {
-    this.slots = new Int32Array(initialCapacity);
-    this.tokens = new Float64Array(initialCapacity);
+    this.entries = new Float64Array(initialCapacity * 2);
   }
 
   get length(): number {
@@ -122,28 +121,26 @@ export class CompletionBag {
   }
 
   push(slot: number, token: number): void {
-    if (this.count === this.slots.length) {
-      const slots = new Int32Array(this.slots.length * 2);
-      slots.set(this.slots);
-      const tokens = new Float64Array(this.tokens.length * 2);
-      tokens.set(this.tokens);
-      this.slots = slots;
-      this.tokens = tokens;
+    if (this.count * 2 === this.entries.length) {
+      const grown = new Float64Array(this.entries.length * 2);
+      grown.set(this.entries);
+      this.entries = grown;
     }
-    this.slots[this.count] = slot;
-    this.tokens[this.count] = token;
+    this.entries[this.count * 2] = slot;
+    this.entries[this.count * 2 + 1] = token;
     this.count++;
   }
 
   /** Removes a uniformly chosen entry into takenSlot/takenToken; false when empty. */
   take(): boolean {
     if (this.count === 0) return false;
-    const at = Math.floor(this.random() * this.count);
-    this.takenSlot = this.slots[at]!;
-    this.takenToken = this.tokens[at]!;
+    const at = Math.floor(this.random() * this.count) * 2;
+    const entries = this.entries;
+    this.takenSlot = entries[at]!;
+    this.takenToken = entries[at + 1]!;
     this.count--;
-    this.slots[at] = this.slots[this.count]!;
-    this.tokens[at] = this.tokens[this.count]!;
+    entries[at] = entries[this.count * 2]!;
+    entries[at + 1] = entries[this.count * 2 + 1]!;
     return true;
   }
 }
