@@ -12,7 +12,7 @@ import { formatCounterexample } from "./format.ts";
 import { runConformance, type ConformanceOutcome } from "./runner.ts";
 
 const SEED = Number(process.env["WFP_SEED"] ?? 20261122);
-const RUNS = Number(process.env["WFP_RUNS"] ?? 40);
+const RUNS = Number(process.env["WFP_RUNS"] ?? 150);
 const coverage = new Map<string, number>();
 
 function explain(outcome: ConformanceOutcome, policy: string, completionIrql: string, scheduled: boolean): string {

@@ -67,7 +67,7 @@ export type Operation =
     }
   | { readonly op: "freeClone"; readonly nbl: Pick; readonly freeCloneFlags: number; readonly fromCompletion: boolean; readonly irql: Irql }
   | { readonly op: "freeNbl"; readonly nbl: Pick; readonly irql: Irql }
-  | { readonly op: "discard"; readonly chain: Pick; readonly wrongDispatchLevel: boolean; readonly partial: boolean; readonly irql: Irql }
+  | { readonly op: "discard"; readonly chain: Pick; readonly wrongDispatchLevel: boolean; readonly partial: boolean; readonly allocateCloneFlags: number; readonly irql: Irql }
   | { readonly op: "aleClassify"; readonly layer: string; readonly reauthorization: boolean }
   | { readonly op: "pend"; readonly completionHandle: Pick | null; readonly irql: Irql }
   | { readonly op: "complete"; readonly pend: Pick; readonly nbl: Pick | null; readonly irql: Irql }
@@ -175,7 +175,8 @@ export function operationArbitrary(weights: OperationWeights = { misusePercent: 
       op: fc.constant("indicatePacket" as const),
       layer: fc.constantFrom("inbound" as const, "outbound" as const),
       ipVersion: fc.constantFrom(4 as const, 6 as const),
-      netBufferCount: mostly(m, fc.constant(1), fc.constant(2)),
+      // Packets of two NET_BUFFERs are legitimate on the send path; injecting one inbound is fatal (N4).
+      netBufferCount: fc.constantFrom(1, 1, 2),
     })],
     [3, fc.record({
       op: fc.constant("indicateStream" as const),
@@ -183,7 +184,7 @@ export function operationArbitrary(weights: OperationWeights = { misusePercent: 
       chainLength: fc.integer({ min: 1, max: 4 }),
       dataLength: fc.constantFrom(100, 1460, 3000),
       flow: fc.nat({ max: 2 }),
-      sendAbort: fc.integer({ min: 1, max: 100 }).map((n) => n <= m),
+      sendAbort: fc.integer({ min: 1, max: 100 }).map((n) => n <= 2 * m),
     })],
     [3, fc.record({ op: fc.constant("cloneStream" as const), streamData: p, allocateCloneFlags: zero, irql: dispatchOrLower })],
     [7, fc.record({
@@ -218,20 +219,21 @@ export function operationArbitrary(weights: OperationWeights = { misusePercent: 
       })],
     [3, fc.record({ op: fc.constant("freeClone" as const), nbl: p, freeCloneFlags: zero, fromCompletion: fc.boolean(), irql: dispatchOrLower })],
     [3, fc.record({ op: fc.constant("freeNbl" as const), nbl: p, irql: dispatchOrLower })],
-    [1, fc.record({
+    [3, fc.record({
       op: fc.constant("discard" as const),
       chain: p,
       wrongDispatchLevel: fc.integer({ min: 1, max: 100 }).map((n) => n <= m),
       partial: fc.integer({ min: 1, max: 100 }).map((n) => n <= m),
+      allocateCloneFlags: zero,
       irql: dispatchOrLower,
     })],
-    [2, fc.record({
+    [3, fc.record({
       op: fc.constant("aleClassify" as const),
       layer: mostly(m, fc.constantFrom(...ALE_LAYERS), fc.constant("FWPS_LAYER_OUTBOUND_TRANSPORT_V4")),
       reauthorization: fc.integer({ min: 1, max: 100 }).map((n) => n <= 15),
     })],
-    [2, fc.record({ op: fc.constant("pend" as const), completionHandle: mostly<Pick | null>(m, p, fc.constant(null)), irql: dispatchOrLower })],
-    [2, fc.record({ op: fc.constant("complete" as const), pend: p, nbl: fc.option(p, { nil: null, freq: 3 }), irql: dispatchOrLower })],
+    [3, fc.record({ op: fc.constant("pend" as const), completionHandle: mostly<Pick | null>(m, p, fc.constant(null)), irql: dispatchOrLower })],
+    [3, fc.record({ op: fc.constant("complete" as const), pend: p, nbl: fc.option(p, { nil: null, freq: 3 }), irql: dispatchOrLower })],
     [2, fc.record({ op: fc.constant("query" as const), handle: p, nbl: p, irql: dispatchOrLower })],
     [1, fc.record({ op: fc.constant("tcpipStack" as const), ready: fc.boolean() })],
     [1, fc.record({ op: fc.constant("resources" as const), exhausted: fc.boolean() })],

@@ -101,6 +101,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const weights = { misusePercent: options.misusePercent ?? 8, ...(options.families === undefined ? {} : { families: options.families }) };
   const commands = fc.commands([operationArbitrary(weights).map((operation) => new OperationCommand(operation))], {
     maxCommands: options.maxCommands,
+    // Without this fast-check's default size keeps runs to a handful of commands; deep states
+    // (a destroy waiting on several injections, chains completing one by one) need long runs.
+    size: "max",
   });
 
   const runOne = async (generated: Iterable<fc.AsyncCommand<object, RunContext>>, teardown: boolean, scheduler: fc.Scheduler | undefined): Promise<void> => {

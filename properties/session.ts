@@ -520,7 +520,8 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
       const usableHandles = type === "FWPS_INJECTION_TYPE_NETWORK" ? liveHandles : liveHandles.filter((handle) => handleFits(handle.types, type));
       const handleId = choose(operation.handle, usableHandles.map((handle) => handle.id), allHandleIds);
       const usableNbls = owned.filter((nbl) => nbl.origin === "allocated" || nbl.origin === "clone").map((nbl) => nbl.id);
-      const nbl = choose(operation.nbl, usableNbls, nblIds);
+      // Misuse prefers NBLs of several NET_BUFFERs (fatal to inject inbound), then any id.
+      const nbl = choose(operation.nbl, usableNbls, [...owned.filter((candidate) => candidate.netBufferCount > 1).map((candidate) => candidate.id), ...nblIds]);
       if (handleId === undefined || nbl === undefined) return undefined;
       const handle = view.handles.find((candidate) => candidate.id === handleId);
       const completion = {
@@ -586,7 +587,8 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
       return call("FwpsFreeCloneNetBufferList0", operation.irql, { netBufferList: nbl, freeCloneFlags: operation.freeCloneFlags }, operation.fromCompletion ? completionFnSite : thread);
     }
     case "freeNbl": {
-      const nbl = choose(operation.nbl, owned.filter((candidate) => candidate.origin === "allocated").map((candidate) => candidate.id), nblIds);
+      // Misuse picks among every NBL the driver holds first (the wrong free function), then any id.
+      const nbl = choose(operation.nbl, owned.filter((candidate) => candidate.origin === "allocated").map((candidate) => candidate.id), [...owned.filter((candidate) => candidate.origin === "streamClone" && candidate.completed).map((candidate) => candidate.id), ...owned.map((candidate) => candidate.id), ...nblIds]);
       if (nbl === undefined) return undefined;
       return call("FwpsFreeNetBufferList0", operation.irql, { netBufferList: nbl });
     }
@@ -598,7 +600,7 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
       const atDispatch = operation.irql === "DISPATCH_LEVEL";
       return call("FwpsDiscardClonedStreamData0", operation.irql, {
         clonedNetBufferListChain: members,
-        allocateCloneFlags: 0,
+        allocateCloneFlags: operation.allocateCloneFlags,
         dispatchLevel: operation.wrongDispatchLevel ? !atDispatch : atDispatch,
       });
     }
