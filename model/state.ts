@@ -201,6 +201,10 @@ export interface ModelView {
     readonly origin: NblOrigin;
     readonly completed: boolean;
     readonly netBufferCount: number;
+    /** The NBL it was cloned from, if any. */
+    readonly parent: string | null;
+    /** The handles of its successful injections, oldest first. */
+    readonly injectedThrough: readonly string[];
   }[];
   readonly pools: readonly { readonly id: string; readonly live: boolean }[];
   readonly chains: readonly { readonly id: string; readonly members: readonly string[]; readonly discarded: boolean; readonly streamData: string }[];
@@ -221,6 +225,8 @@ export function describe(state: ModelState): ModelView {
       origin: nbl.origin,
       completed: nbl.completed,
       netBufferCount: nbl.netBufferCount,
+      parent: nbl.parent,
+      injectedThrough: nbl.injections.map((mark) => mark.handle),
     })),
     pools: [...state.pools.values()],
     chains: [...state.chains.values()].map(({ id, members, discarded, streamData }) => ({ id, members, discarded, streamData })),

@@ -24,13 +24,13 @@ describe("the built-in simulator conforms to the model", () => {
   for (const policy of DELIVERY_POLICIES) {
     for (const completionIrql of ["DISPATCH_LEVEL", "PASSIVE_LEVEL"] as const) {
       it(`sequential runs, ${policy} delivery at ${completionIrql}`, async () => {
-        const outcome = await runConformance({ factory: createPort, port: { policy, completionIrql }, seed: SEED, numRuns: RUNS, maxCommands: 50, coverage });
+        const outcome = await runConformance({ factory: createPort, port: { policy, completionIrql }, seed: SEED, numRuns: RUNS, maxCommands: 80, coverage });
         expect(outcome.ok, explain(outcome, policy, completionIrql, false)).toBe(true);
       });
     }
     if (policy !== "immediate") {
       it(`scheduled runs (a scheduler interleaves deliveries with calls), ${policy} delivery`, async () => {
-        const outcome = await runConformance({ factory: createPort, port: { policy }, seed: SEED + 1, numRuns: RUNS, maxCommands: 50, scheduled: true, coverage });
+        const outcome = await runConformance({ factory: createPort, port: { policy }, seed: SEED + 1, numRuns: RUNS, maxCommands: 80, scheduled: true, coverage });
         expect(outcome.ok, explain(outcome, policy, "DISPATCH_LEVEL", true)).toBe(true);
       });
     }

@@ -234,7 +234,7 @@ export function operationArbitrary(weights: OperationWeights = { misusePercent: 
     })],
     [3, fc.record({ op: fc.constant("pend" as const), completionHandle: mostly<Pick | null>(m, p, fc.constant(null)), irql: dispatchOrLower })],
     [3, fc.record({ op: fc.constant("complete" as const), pend: p, nbl: fc.option(p, { nil: null, freq: 3 }), irql: dispatchOrLower })],
-    [2, fc.record({ op: fc.constant("query" as const), handle: p, nbl: p, irql: dispatchOrLower })],
+    [4, fc.record({ op: fc.constant("query" as const), handle: p, nbl: p, irql: dispatchOrLower })],
     [1, fc.record({ op: fc.constant("tcpipStack" as const), ready: fc.boolean() })],
     [1, fc.record({ op: fc.constant("resources" as const), exhausted: fc.boolean() })],
     [6, fc.record({ op: fc.constant("deliver" as const), max: fc.integer({ min: 1, max: 3 }) })],

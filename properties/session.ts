@@ -468,7 +468,11 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
       });
     }
     case "cloneNbl": {
-      const original = choose(operation.original, view.nbls.filter((nbl) => nbl.status !== "freed").map((nbl) => nbl.id), nblIds);
+      // Cloning an injected packet and reinjecting the clone elsewhere is what Q1's
+      // PREVIOUSLY_INJECTED_BY_SELF is about, so injected originals are picked half of the time.
+      const present = view.nbls.filter((nbl) => nbl.status !== "freed");
+      const injected = present.filter((nbl) => nbl.injectedThrough.length > 0);
+      const original = choose(operation.original, (operation.original.index % 2 === 0 && injected.length > 0 ? injected : present).map((nbl) => nbl.id), nblIds);
       if (original === undefined) return undefined;
       return call("FwpsAllocateCloneNetBufferList0", operation.irql, {
         originalNetBufferList: original,
@@ -518,10 +522,19 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
     case "inject": {
       const type = operation.kind.startsWith("network") ? "FWPS_INJECTION_TYPE_NETWORK" : operation.kind === "forward" ? "FWPS_INJECTION_TYPE_FORWARD" : "FWPS_INJECTION_TYPE_TRANSPORT";
       const usableHandles = type === "FWPS_INJECTION_TYPE_NETWORK" ? liveHandles : liveHandles.filter((handle) => handleFits(handle.types, type));
-      const handleId = choose(operation.handle, usableHandles.map((handle) => handle.id), allHandleIds);
       const usableNbls = owned.filter((nbl) => nbl.origin === "allocated" || nbl.origin === "clone").map((nbl) => nbl.id);
       // Misuse prefers NBLs of several NET_BUFFERs (fatal to inject inbound), then any id.
       const nbl = choose(operation.nbl, usableNbls, [...owned.filter((candidate) => candidate.netBufferCount > 1).map((candidate) => candidate.id), ...nblIds]);
+      // A clone of a packet injected through one handle is reinjected through another half of the
+      // time: the "previously injected by self" case of the injection-state query (Q1).
+      const ancestorHandles: string[] = [];
+      for (let current = view.nbls.find((candidate) => candidate.id === nbl)?.parent ?? null; current !== null && ancestorHandles.length < 64; ) {
+        const record = view.nbls.find((candidate) => candidate.id === current);
+        ancestorHandles.push(...(record?.injectedThrough ?? []));
+        current = record?.parent ?? null;
+      }
+      const others = usableHandles.filter((handle) => ancestorHandles.length > 0 && !ancestorHandles.includes(handle.id));
+      const handleId = choose(operation.handle, (others.length > 0 && operation.handle.index % 2 === 1 ? others : usableHandles).map((handle) => handle.id), allHandleIds);
       if (handleId === undefined || nbl === undefined) return undefined;
       const handle = view.handles.find((candidate) => candidate.id === handleId);
       const completion = {
@@ -623,9 +636,22 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
       return call("FwpsCompleteOperation0", operation.irql, { completionContext: pend, netBufferList: nbl });
     }
     case "query": {
-      const handle = choose(operation.handle, liveHandles.map((candidate) => candidate.id), allHandleIds);
-      const nbl = choose(operation.nbl, view.nbls.filter((candidate) => candidate.status !== "freed").map((candidate) => candidate.id), nblIds);
-      if (handle === undefined || nbl === undefined) return undefined;
+      // Queries are most telling about packets that were injected, through a handle that injected
+      // them or an NBL they were cloned from (the four injection states of Q1).
+      const present = view.nbls.filter((candidate) => candidate.status !== "freed");
+      const injected = present.filter((candidate) => candidate.injectedThrough.length > 0);
+      const clones = present.filter((candidate) => candidate.parent !== null);
+      const preferred = [injected, clones, present][operation.nbl.index % 3]!;
+      const nbl = choose(operation.nbl, (preferred.length > 0 ? preferred : present).map((candidate) => candidate.id), nblIds);
+      if (nbl === undefined) return undefined;
+      const lineage: string[] = [];
+      for (let current = view.nbls.find((candidate) => candidate.id === nbl); current !== undefined; current = current.parent === null ? undefined : view.nbls.find((candidate) => candidate.id === current!.parent)) {
+        lineage.push(...current.injectedThrough);
+        if (lineage.length > 64) break;
+      }
+      const related = liveHandles.filter((candidate) => lineage.includes(candidate.id)).map((candidate) => candidate.id);
+      const handle = choose(operation.handle, related.length > 0 && operation.handle.index % 2 === 0 ? related : liveHandles.map((candidate) => candidate.id), allHandleIds);
+      if (handle === undefined) return undefined;
       return call("FwpsQueryPacketInjectionState0", operation.irql, { injectionHandle: handle, netBufferList: nbl });
     }
     case "tcpipStack":

@@ -26,7 +26,7 @@ export const HELP = `usage: wfp-conform run (--impl TARGET | --impl-cmd "COMMAND
   --impl-cmd "COMMAND"   an implementation in any language, over the JSON Lines protocol (docs/protocol.md)
   --seed N               base seed (default 1); the same seed gives the same runs, verdicts and report
   --runs N               generated runs in all, split over the configurations (default 100)
-  --max-commands N       operations per generated run (default 40)
+  --max-commands N       operations per generated run (default 80)
   --policy P             all | immediate | fifo | lifo | random | batch (default all)
   --irql L               all | PASSIVE_LEVEL | DISPATCH_LEVEL: the IRQL completions run at (default all)
   --no-scheduled         no scheduled (asynchronous interleaving) runs
@@ -161,7 +161,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (values.impl !== undefined && values["impl-cmd"] !== undefined) throw new UsageError("give --impl or --impl-cmd, not both");
   const seed = nonNegativeInt("seed", values.seed, 1);
   const runs = Math.max(1, nonNegativeInt("runs", values.runs, 100));
-  const maxCommands = Math.max(1, nonNegativeInt("max-commands", values["max-commands"], 40));
+  const maxCommands = Math.max(1, nonNegativeInt("max-commands", values["max-commands"], 80));
   const callTimeoutMs = Math.max(1, nonNegativeInt("call-timeout", values["call-timeout"], 5000));
   const timeLimitSeconds = values["time-limit"] === undefined ? null : Number(values["time-limit"]);
   if (timeLimitSeconds !== null && !(timeLimitSeconds > 0)) throw new UsageError(`--time-limit must be a positive number of seconds, not "${values["time-limit"]}"`);
