@@ -15,7 +15,7 @@ export interface ReplayHint {
 
 /** The replay command for a counterexample. */
 export function replayCommand(counterexample: Counterexample, hint: ReplayHint): string {
-  return `npx wfp-conform run --impl ${hint.impl} --policy ${hint.policy} --irql ${hint.completionIrql}${hint.scheduled ? " --scheduled-only" : ""} --seed ${counterexample.seed} --path "${counterexample.path}" --runs 1 --out wfp-replay --force`;
+  return `npx wfp-conform run --impl ${hint.impl} --policy ${hint.policy} --irql ${hint.completionIrql}${hint.scheduled ? " --scheduled-only" : ""} --seed ${counterexample.seed} --path "${counterexample.path}"${counterexample.replayPath === null ? "" : ` --replay-path "${counterexample.replayPath}"`} --max-commands 80 --runs 1 --out wfp-replay --force`;
 }
 
 /** A multi-line description of a counterexample. */

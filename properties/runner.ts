@@ -50,6 +50,8 @@ export interface ConformanceOptions {
   readonly scheduled?: boolean;
   /** Replay one run: fast-check's counterexample path for `seed`. */
   readonly path?: string;
+  /** With `path`: the shrink path of the command list (fast-check's `replayPath` of fc.commands). */
+  readonly replayPath?: string;
   readonly misusePercent?: number;
   /** Rule id -> times exercised; filled in across runs. */
   readonly coverage?: Map<string, number>;
@@ -72,6 +74,8 @@ export interface Counterexample {
   readonly trace: readonly TraceEvent[];
   readonly seed: number;
   readonly path: string;
+  /** The command list's own shrink path, needed with `path` to replay the shrunk run. */
+  readonly replayPath: string | null;
   /** Runs generated up to and including the first failing one. */
   readonly runsToFailure: number;
   readonly shrinks: number;
@@ -104,6 +108,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     // Without this fast-check's default size keeps runs to a handful of commands; deep states
     // (a destroy waiting on several injections, chains completing one by one) need long runs.
     size: "max",
+    ...(options.replayPath === undefined ? {} : { replayPath: options.replayPath }),
   });
 
   const runOne = async (generated: Iterable<fc.AsyncCommand<object, RunContext>>, teardown: boolean, scheduler: fc.Scheduler | undefined): Promise<void> => {
@@ -156,6 +161,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       trace: divergenceError?.trace ?? [],
       seed: details.seed,
       path: details.counterexamplePath ?? "",
+      replayPath: /replayPath="([^"]*)"/.exec(String(details.counterexample?.[1] ?? ""))?.[1] ?? null,
       runsToFailure: details.numRuns,
       shrinks: details.numShrinks,
     },

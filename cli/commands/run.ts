@@ -39,6 +39,7 @@ export const HELP = `usage: wfp-conform run (--impl TARGET | --impl-cmd "COMMAND
   --expect FILE          rule ids the implementation is known to fail, one per line (# comments)
   --replay FILE          replay one saved counterexample (DIR/counterexamples/*.json) and nothing else
   --path PATH            replay fast-check's path PATH for --seed (one configuration must be selected)
+  --replay-path P        with --path: the command list's shrink path (printed with each counterexample)
   --shard I/N            run the I-th of N shares of the configurations (merge with wfp-conform report merge)
   --json                 print the report as JSON instead of Markdown
 
@@ -53,6 +54,7 @@ export const ReplayFileSchema = z.strictObject({
   configuration: z.strictObject({ policy: z.enum(DELIVERY_POLICIES), completionIrql: z.enum(["PASSIVE_LEVEL", "DISPATCH_LEVEL"]), scheduled: z.boolean() }),
   seed: z.number().int(),
   path: z.string(),
+  replayPath: z.string().nullable(),
   maxCommands: z.number().int().positive(),
   ruleIds: z.array(z.string()),
   calls: z.array(z.string()),
@@ -117,9 +119,9 @@ function parseShard(text: string | undefined): { index: number; count: number } 
 }
 
 /** The command line that replays a counterexample. */
-function replayCommand(implFlag: string, replayFile: string | null, configuration: Configuration, seed: number, path: string, maxCommands: number): string {
+function replayCommand(implFlag: string, replayFile: string | null, configuration: Configuration, seed: number, path: string, replayPath: string | null, maxCommands: number): string {
   if (replayFile !== null) return `npx wfp-conform run ${implFlag} --replay ${replayFile} --out wfp-replay --force`;
-  return `npx wfp-conform run ${implFlag} --policy ${configuration.policy} --irql ${configuration.completionIrql} ${configuration.scheduled ? "--scheduled-only" : "--no-scheduled"} --seed ${seed} --path "${path}" --max-commands ${maxCommands} --out wfp-replay --force`;
+  return `npx wfp-conform run ${implFlag} --policy ${configuration.policy} --irql ${configuration.completionIrql} ${configuration.scheduled ? "--scheduled-only" : "--no-scheduled"} --seed ${seed} --path "${path}"${replayPath === null ? "" : ` --replay-path "${replayPath}"`} --max-commands ${maxCommands} --out wfp-replay --force`;
 }
 
 function slug(text: string): string {
@@ -143,6 +145,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       "time-limit": { type: "string" },
       "call-timeout": { type: "string" },
       path: { type: "string" },
+      "replay-path": { type: "string" },
       replay: { type: "string" },
       expect: { type: "string" },
       shard: { type: "string" },
@@ -233,7 +236,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     const remaining = (): number | undefined => (deadline === null ? undefined : Math.max(1, Math.floor(deadline - performance.now())));
 
     for (const { replay } of saved) {
-      const outcome = await runConformance({ ...common, port: { policy: replay.configuration.policy, completionIrql: replay.configuration.completionIrql }, scheduled: replay.configuration.scheduled, seed: replay.seed, path: replay.path, numRuns: 1, maxCommands: replay.maxCommands });
+      const outcome = await runConformance({ ...common, port: { policy: replay.configuration.policy, completionIrql: replay.configuration.completionIrql }, scheduled: replay.configuration.scheduled, seed: replay.seed, path: replay.path, ...(replay.replayPath === null ? {} : { replayPath: replay.replayPath }), numRuns: 1, maxCommands: replay.maxCommands });
       outcomes.push({ outcome, configuration: replay.configuration, maxCommands: replay.maxCommands });
     }
     if (replayOnly === null) {
@@ -253,6 +256,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
           numRuns: perConfiguration,
           maxCommands,
           ...(values.path === undefined ? {} : { path: values.path }),
+          ...(values["replay-path"] === undefined ? {} : { replayPath: values["replay-path"] }),
           ...(timeLimitMs === undefined ? {} : { timeLimitMs }),
         });
         outcomes.push({ outcome, configuration, maxCommands });
@@ -274,7 +278,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       replayFiles.push(relative(out, join(savedDir, name)) || name);
       toSave.push({
         name,
-        content: { tool: "wfp-conformance-replay", version: 1, implementation: target.name, configuration, seed: found.seed, path: found.path, maxCommands: commands, ruleIds: [...ruleIds], calls: [] },
+        content: { tool: "wfp-conformance-replay", version: 1, implementation: target.name, configuration, seed: found.seed, path: found.path, replayPath: found.replayPath, maxCommands: commands, ruleIds: [...ruleIds], calls: [] },
       });
     });
 
@@ -284,7 +288,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       verifier: identity.verifier,
       outcomes: outcomes.map(({ outcome, configuration, maxCommands: commands }, index) => {
         const replayFile = replayFiles[index] ?? null;
-        return { outcome, configuration, replayFile, replay: replayCommand(implFlag, replayFile === null ? null : join(out, replayFile), configuration, outcome.seed, outcome.counterexample?.path ?? "", commands) };
+        return { outcome, configuration, replayFile, replay: replayCommand(implFlag, replayFile === null ? null : join(out, replayFile), configuration, outcome.seed, outcome.counterexample?.path ?? "", outcome.counterexample?.replayPath ?? null, commands) };
       }),
       coverage,
       expectedFailures,
