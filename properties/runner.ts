@@ -31,7 +31,10 @@ class OperationCommand implements fc.AsyncCommand<object, RunContext> {
     // relative to the driver's next calls.
     if (context.scheduler !== undefined) {
       const session = context.session;
-      context.background.push(context.scheduler.schedule(Promise.resolve("deliver"), "engine delivers one event").then(() => session.scheduledDelivery(1)));
+      const delivery = context.scheduler.schedule(Promise.resolve("deliver"), "engine delivers one event").then(() => session.scheduledDelivery(1));
+      // Awaited at the end of a run that gets there; a run that fails first must not leave it unhandled.
+      delivery.catch(() => undefined);
+      context.background.push(delivery);
     }
   }
   toString(): string {
