@@ -66,6 +66,8 @@ export interface ConformanceOptions {
   readonly families?: readonly ApiFamily[];
   /** Called after each generated run (shrinking runs included), for progress display. */
   readonly onRun?: () => void;
+  /** Counts the operations applied across runs (for throughput figures). */
+  readonly counters?: { operations: number };
 }
 
 /** A shrunk counterexample. */
@@ -133,6 +135,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       await session.finish(teardown);
     } finally {
       options.onRun?.();
+      if (options.counters !== undefined) options.counters.operations += session.operations.length;
       await port.dispose?.();
     }
   };
