@@ -103,3 +103,16 @@ describe("the installed bin", () => {
     expect((JSON.parse(out) as unknown[]).length).toBeGreaterThan(90);
   });
 });
+
+describe("wfp-conform check on the shipped example traces", () => {
+  const traces = join(import.meta.dirname, "..", "examples", "traces");
+  it("exits 0 on every ok-* trace and 1 on every bad-* trace", async () => {
+    const { readdirSync } = await import("node:fs");
+    const files = readdirSync(traces).filter((name) => name.endsWith(".jsonl"));
+    expect(files.length).toBeGreaterThan(100);
+    for (const name of files) {
+      const result = await run("check", join(traces, name));
+      expect(result.code, `${name}: ${result.out}${result.err}`).toBe(name.startsWith("ok-") ? 0 : 1);
+    }
+  });
+});
