@@ -17,7 +17,7 @@
  *
  * This file knows nothing of the port types; impl/port-adapter.ts translates.
  */
-import { MEMORY_ALLOCATION_ALIGNMENT, PENDABLE_LAYERS, STREAM_FLAGS } from "../spec/vocabulary.ts";
+import { INJECT_FUNCTIONS, MEMORY_ALLOCATION_ALIGNMENT, PENDABLE_LAYERS, STREAM_FLAGS } from "../spec/vocabulary.ts";
 import { CompletionBag, CompletionDeque, mulberry32 } from "./queue.ts";
 import { CALLER_RULE as R, Verifier } from "./verifier.ts";
 
@@ -103,14 +103,8 @@ export const INJECTION_STATE = { NOT_INJECTED: 0, INJECTED_BY_SELF: 1, INJECTED_
 /** The inject functions. */
 export const INJECT_FN = { networkSend: 0, networkReceive: 1, transportSend: 2, transportReceive: 3, forward: 4, stream: 5 } as const;
 export type InjectFnCode = (typeof INJECT_FN)[keyof typeof INJECT_FN];
-const INJECT_FN_NAMES = [
-  "FwpsInjectNetworkSendAsync0",
-  "FwpsInjectNetworkReceiveAsync0",
-  "FwpsInjectTransportSendAsync0",
-  "FwpsInjectTransportReceiveAsync0",
-  "FwpsInjectForwardAsync0",
-  "FwpsStreamInjectAsync0",
-] as const;
+/** Names of the inject functions, indexed by INJECT_FN code (the vocabulary lists them in that order). */
+const INJECT_FN_NAMES = INJECT_FUNCTIONS;
 
 /** Where an NBL came from. */
 export const ORIGIN = { allocated: 1, clone: 2, streamClone: 3, indicated: 4 } as const;
