@@ -9,6 +9,11 @@ import { createPort } from "../impl/port-adapter.ts";
 import { initialState, step } from "../model/index.ts";
 import { runConformance } from "../properties/runner.ts";
 import type { TraceEvent } from "../spec/events.ts";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeConformingTrace } from "./trace-gen.ts";
 
 const json = process.argv.includes("--json");
 const log = (text: string) => {
@@ -104,4 +109,22 @@ const implBig = implOpsPerSec(2_000_000, LIVE);
 log(`impl/ throughput, 2,000,000 operations: ${Math.round(implBig).toLocaleString("en-US")} ops/s (target >= 2,000,000)`);
 const conformance = await conformanceOpsPerSec();
 log(`conformance properties end to end (model + impl/ + comparison, fifo, 300 runs): ${Math.round(conformance).toLocaleString("en-US")} generated operations/s`);
-if (json) console.log(JSON.stringify({ implOpsPerSec: implOps, modelOpsPerSec: modelOps, ratio, nsPerOpAtLive, costRatio1MTo1K: flat, implOpsPerSec2M: implBig, conformanceOpsPerSec: conformance }));
+
+// `wfp-conform check` on generated conforming traces (streamed; checked by the model), each in a
+// fresh process so that its peak memory is its own.
+const checkTrace: Record<string, { seconds: number; eventsPerSec: number; maxRssMiB: number }> = {};
+const dir = mkdtempSync(join(tmpdir(), "wfp-bench-"));
+try {
+  for (const events of [100_000, 1_000_000]) {
+    const file = join(dir, `trace-${events}.jsonl`);
+    await writeConformingTrace(file, events);
+    const out = execFileSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "check-child.ts"), file], { encoding: "utf8", maxBuffer: 1 << 24 });
+    const result = JSON.parse(out.trim().split("\n").at(-1)!) as { code: number; events: number; seconds: number; maxRssMiB: number };
+    if (result.code !== 0) throw new Error(`the generated trace of ${events} events did not conform (exit ${result.code})`);
+    checkTrace[String(events)] = { seconds: result.seconds, eventsPerSec: result.events / result.seconds, maxRssMiB: result.maxRssMiB };
+    log(`wfp-conform check, ${events.toLocaleString("en-US")} events: ${result.seconds.toFixed(1)} s (${Math.round(result.events / result.seconds).toLocaleString("en-US")} events/s), peak RSS ${result.maxRssMiB.toFixed(0)} MiB`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+if (json) console.log(JSON.stringify({ implOpsPerSec: implOps, modelOpsPerSec: modelOps, ratio, nsPerOpAtLive, costRatio1MTo1K: flat, implOpsPerSec2M: implBig, conformanceOpsPerSec: conformance, checkTrace }));
