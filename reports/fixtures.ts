@@ -4,7 +4,7 @@
  * counterexample holds characters that every renderer must escape (`<`, `>`, `&`, both quotes), as
  * rendered calls do (`&injectionHandle`, `// engine: call 3 returns {"status":...}`).
  */
-import { ReportSchema, type CounterexampleReport, type Report, type RuleResult, type RuleVerdict } from "./report.ts";
+import { ReportSchema, countsOf, type CounterexampleReport, type Report, type RuleResult } from "./report.ts";
 
 /** The rules of the sample report, one or more per verdict, in catalogue order. */
 const SAMPLE_RULES: readonly RuleResult[] = [
@@ -140,21 +140,6 @@ const SAMPLE_COUNTEREXAMPLES: readonly CounterexampleReport[] = [
   },
 ];
 
-/** The counts of a report, derived from its rules. */
-function countsOf(rules: readonly RuleResult[], runs: number): Report["counts"] {
-  const count = (verdict: RuleVerdict) => rules.filter((rule) => rule.verdict === verdict).length;
-  return {
-    runs,
-    rules: rules.length,
-    passed: count("passed"),
-    failed: count("failed"),
-    expectedFailures: count("expected-failure"),
-    unexpectedPasses: count("unexpected-pass"),
-    notImplemented: count("not-implemented"),
-    notExercised: count("not-exercised"),
-    notModelled: count("not-modelled"),
-  };
-}
 
 /**
  * Builds a validated sample report; `overrides` replace top-level fields, and the counts follow

@@ -129,6 +129,22 @@ export interface ReportParts {
   readonly seconds: number;
 }
 
+/** The counts of a report, derived from its rules' verdicts. */
+export function countsOf(rules: readonly RuleResult[], runs: number): Report["counts"] {
+  const count = (verdict: RuleVerdict) => rules.filter((rule) => rule.verdict === verdict).length;
+  return {
+    runs,
+    rules: rules.length,
+    passed: count("passed"),
+    failed: count("failed"),
+    expectedFailures: count("expected-failure"),
+    unexpectedPasses: count("unexpected-pass"),
+    notImplemented: count("not-implemented"),
+    notExercised: count("not-exercised"),
+    notModelled: count("not-modelled"),
+  };
+}
+
 /** Gives each rule of the catalogue its verdict and counts them. */
 export function assembleReport(parts: ReportParts): Report {
   const failing = new Set(parts.counterexamples.flatMap((counterexample) => counterexample.ruleIds));
@@ -144,7 +160,6 @@ export function assembleReport(parts: ReportParts): Report {
     else verdict = "passed";
     return { id: rule.id, family: rule.family, obliged: rule.obliged, verdict, exercised, statement: rule.statement, source: sourceText(rule) };
   });
-  const count = (verdict: RuleVerdict) => rules.filter((rule) => rule.verdict === verdict).length;
   const adapterError = parts.counterexamples.some((counterexample) => counterexample.kind === "port-error" || counterexample.kind === "error");
   const unexplained = parts.counterexamples.some((counterexample) => counterexample.ruleIds.length === 0 || counterexample.ruleIds.some((id) => !expected.has(id)));
   return {
@@ -153,21 +168,11 @@ export function assembleReport(parts: ReportParts): Report {
     implementation: parts.implementation,
     families: [...parts.families],
     verifier: parts.verifier,
-    conformant: !unexplained && count("unexpected-pass") === 0,
+    conformant: !unexplained && !rules.some((rule) => rule.verdict === "unexpected-pass"),
     adapterError,
     settings: parts.settings,
     expectedFailures: [...parts.expectedFailures],
-    counts: {
-      runs: parts.runs,
-      rules: rules.length,
-      passed: count("passed"),
-      failed: count("failed"),
-      expectedFailures: count("expected-failure"),
-      unexpectedPasses: count("unexpected-pass"),
-      notImplemented: count("not-implemented"),
-      notExercised: count("not-exercised"),
-      notModelled: count("not-modelled"),
-    },
+    counts: countsOf(rules, parts.runs),
     rules,
     counterexamples: [...parts.counterexamples],
     interrupted: parts.interrupted,
