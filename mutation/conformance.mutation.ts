@@ -1,0 +1,29 @@
+/**
+ * The mutation-testing suite: the conformance properties (properties/runner.ts, the built-in
+ * simulator checked event by event against the reference model) over every delivery policy, both
+ * completion IRQLs, sequential and scheduled, with fewer runs than properties/conformance.test.ts
+ * and pinned seeds, so that StrykerJS can afford to run it against every mutant of impl/.
+ */
+import { describe, expect, it } from "vitest";
+import { createPort } from "../impl/port-adapter.ts";
+import { DELIVERY_POLICIES } from "../spec/port.ts";
+import { formatCounterexample } from "../properties/format.ts";
+import { runConformance } from "../properties/runner.ts";
+
+const SEED = 20261122;
+const RUNS = Number(process.env["WFP_MUTATION_RUNS"] ?? 40);
+const MAX_COMMANDS = 80;
+
+describe("conformance properties (mutation suite)", () => {
+  for (const policy of DELIVERY_POLICIES) {
+    for (const completionIrql of ["DISPATCH_LEVEL", "PASSIVE_LEVEL"] as const) {
+      for (const scheduled of policy === "immediate" ? [false] : [false, true]) {
+        it(`${policy} delivery at ${completionIrql}${scheduled ? ", scheduled" : ""}`, async () => {
+          const outcome = await runConformance({ factory: createPort, port: { policy, completionIrql }, scheduled, seed: SEED, numRuns: RUNS, maxCommands: MAX_COMMANDS });
+          const message = outcome.counterexample === null ? "" : formatCounterexample(outcome.counterexample, { impl: "builtin", policy, completionIrql, scheduled });
+          expect(outcome.ok, message).toBe(true);
+        });
+      }
+    }
+  }
+});
