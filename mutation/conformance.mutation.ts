@@ -11,15 +11,20 @@ import { formatCounterexample } from "../properties/format.ts";
 import { runConformance } from "../properties/runner.ts";
 
 const SEED = 20261122;
-const RUNS = Number(process.env["WFP_MUTATION_RUNS"] ?? 40);
+const RUNS = Number(process.env["WFP_MUTATION_RUNS"] ?? 12);
 const MAX_COMMANDS = 80;
 
+/** Every configuration, each with its own seed so that they explore different sequences. */
+const CONFIGURATIONS = DELIVERY_POLICIES.flatMap((policy) =>
+  (["DISPATCH_LEVEL", "PASSIVE_LEVEL"] as const).flatMap((completionIrql) => (policy === "immediate" ? [false] : [false, true]).map((scheduled) => ({ policy, completionIrql, scheduled }))),
+);
+
 describe("conformance properties (mutation suite)", () => {
-  for (const policy of DELIVERY_POLICIES) {
-    for (const completionIrql of ["DISPATCH_LEVEL", "PASSIVE_LEVEL"] as const) {
-      for (const scheduled of policy === "immediate" ? [false] : [false, true]) {
+  for (const [index, { policy, completionIrql, scheduled }] of CONFIGURATIONS.entries()) {
+    {
+      {
         it(`${policy} delivery at ${completionIrql}${scheduled ? ", scheduled" : ""}`, async () => {
-          const outcome = await runConformance({ factory: createPort, port: { policy, completionIrql }, scheduled, seed: SEED, numRuns: RUNS, maxCommands: MAX_COMMANDS });
+          const outcome = await runConformance({ factory: createPort, port: { policy, completionIrql }, scheduled, seed: SEED + index, numRuns: RUNS, maxCommands: MAX_COMMANDS });
           const message = outcome.counterexample === null ? "" : formatCounterexample(outcome.counterexample, { impl: "builtin", policy, completionIrql, scheduled });
           expect(outcome.ok, message).toBe(true);
         });
