@@ -3,7 +3,6 @@
  * name the file, the line and the field. Reading is streaming: a trace is never held in memory whole.
  */
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import type { z } from "zod";
 import {
   AleClassifyEvent,
@@ -18,6 +17,7 @@ import {
   TcpipStackEvent,
   type TraceEvent,
 } from "./events.ts";
+import { compileFastParser, NOT_FAST, type FastParser } from "./fast-parse.ts";
 
 /** A malformed trace line: where it is and what is wrong with it. */
 export interface TraceInputError {
@@ -32,7 +32,8 @@ export type ParsedLine =
   | { readonly ok: true; readonly event: TraceEvent }
   | { readonly ok: false; readonly error: TraceInputError };
 
-const NON_CALL_SCHEMAS: Record<string, z.ZodType> = {
+/** The schema of each event kind other than `call` (calls have one schema per function: CALLS). */
+export const NON_CALL_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   return: ReturnEvent,
   completion: CompletionEvent,
   tcpipStack: TcpipStackEvent,
@@ -53,12 +54,38 @@ const VOID_FUNCTIONS: ReadonlySet<string> = new Set([
   "FwpsCompleteOperation0",
 ]);
 
+/** The fast parser of each schema (spec/fast-parse.ts), compiled on first use; null when zod parses every value. */
+const fastParsers = new Map<z.ZodType, FastParser | null>();
+
+/** The schema's parse of `value`: the fast path when it accepts, zod otherwise (so errors are always zod's). */
+function parseWith(schema: z.ZodType, value: unknown): { success: true; data: unknown } | { success: false; error: z.ZodError } {
+  let fast = fastParsers.get(schema);
+  if (fast === undefined) {
+    fast = compileFastParser(schema) ?? null;
+    fastParsers.set(schema, fast);
+  }
+  if (fast !== null) {
+    const data = fast(value);
+    if (data !== NOT_FAST) return { success: true, data };
+  }
+  return schema.safeParse(value);
+}
+
 function fail(file: string, line: number, field: string, message: string): ParsedLine {
   return { ok: false, error: { file, line, field, message } };
 }
 
 /** Validates one decoded JSON value as a trace event, choosing the schema by `kind` (and `fn` for calls). */
 export function parseTraceEvent(value: unknown, file = "<input>", line = 1): ParsedLine {
+  return parseEvent(value, file, line, true);
+}
+
+/** parseTraceEvent with zod alone (no fast path): the reference the fast path is tested against. */
+export function parseTraceEventWithZod(value: unknown, file = "<input>", line = 1): ParsedLine {
+  return parseEvent(value, file, line, false);
+}
+
+function parseEvent(value: unknown, file: string, line: number, fast: boolean): ParsedLine {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail(file, line, "", "expected a JSON object (one event per line)");
   }
@@ -76,7 +103,7 @@ export function parseTraceEvent(value: unknown, file = "<input>", line = 1): Par
   } else {
     return fail(file, line, "kind", `unknown event kind ${JSON.stringify(kind)}; expected call, ${Object.keys(NON_CALL_SCHEMAS).join(", ")}`);
   }
-  const parsed = schema!.safeParse(value);
+  const parsed = fast ? parseWith(schema!, value) : schema!.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return fail(file, line, issue.path.map(String).join("."), issue.message);
@@ -105,15 +132,69 @@ export interface TraceLine {
   readonly parsed: ParsedLine;
 }
 
+/**
+ * Splits text into lines exactly as node:readline does with `crlfDelay: Infinity` (line breaks are
+ * \n, \r\n and a lone \r), fed chunk by chunk. `push` returns the lines completed by a chunk;
+ * `end` the last line, if the text does not end with a line break.
+ */
+export class LineSplitter {
+  private pending = "";
+
+  push(chunk: string): string[] {
+    const text = this.pending + chunk;
+    const lines: string[] = [];
+    let start = 0;
+    for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", start)) {
+      LineSplitter.emit(text.slice(start, newline), lines);
+      start = newline + 1;
+    }
+    this.pending = text.slice(start);
+    return lines;
+  }
+
+  end(): string[] {
+    const lines: string[] = [];
+    if (this.pending !== "") LineSplitter.emit(this.pending, lines);
+    this.pending = "";
+    return lines;
+  }
+
+  /** One segment ended by \n (or the end of the text): a \r before the \n belongs to it; any other \r ends a line. */
+  private static emit(segment: string, lines: string[]): void {
+    const text = segment.endsWith("\r") ? segment.slice(0, -1) : segment;
+    if (!text.includes("\r")) lines.push(text);
+    else lines.push(...text.split("\r"));
+  }
+}
+
+/**
+ * Streams a JSON Lines trace file, yielding the non-blank lines parsed, in order, a chunk of the file
+ * at a time (one array per chunk read). Memory holds one chunk, never the whole file.
+ */
+export async function* readTraceFileBatches(path: string, options: { readonly chunkBytes?: number } = {}): AsyncGenerator<TraceLine[]> {
+  const input = createReadStream(path, { encoding: "utf8", highWaterMark: options.chunkBytes ?? 1 << 18 });
+  const splitter = new LineSplitter();
+  let line = 0;
+  const parse = (texts: readonly string[]): TraceLine[] => {
+    const batch: TraceLine[] = [];
+    for (const text of texts) {
+      line += 1;
+      if (text.trim() === "") continue;
+      batch.push({ line, parsed: parseTraceLine(text, path, line) });
+    }
+    return batch;
+  };
+  for await (const chunk of input) {
+    const batch = parse(splitter.push(chunk as string));
+    if (batch.length > 0) yield batch;
+  }
+  const last = parse(splitter.end());
+  if (last.length > 0) yield last;
+}
+
 /** Streams a JSON Lines trace file, yielding each non-blank line parsed, in order. */
 export async function* readTraceFile(path: string): AsyncGenerator<TraceLine> {
-  const input = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of input) {
-    line += 1;
-    if (text.trim() === "") continue;
-    yield { line, parsed: parseTraceLine(text, path, line) };
-  }
+  for await (const batch of readTraceFileBatches(path)) yield* batch;
 }
 
 /** Parses JSON Lines held in a string (tests, small traces), failing on the first malformed line. */

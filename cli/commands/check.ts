@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { initialState, step, type Violation } from "../../model/index.ts";
 import { ruleById } from "../../spec/rules.ts";
-import { formatTraceInputError, readTraceFile } from "../../spec/trace.ts";
+import { formatTraceInputError, readTraceFileBatches } from "../../spec/trace.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 import type { Platform } from "../../spec/vocabulary.ts";
 
@@ -51,25 +51,27 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const violations: ReportedViolation[] = [];
   let events = 0;
   let sawUnload = false;
-  for await (const { line, parsed } of readTraceFile(file)) {
-    if (!parsed.ok) {
-      io.err(`${formatTraceInputError(parsed.error)}\n`);
-      return EXIT.usage;
-    }
-    events += 1;
-    if (parsed.event.kind === "driverUnload") sawUnload = true;
-    const result = step(state, parsed.event, line);
-    state = result.state;
-    for (const violation of result.violations) {
-      const rule = ruleById(violation.ruleId);
-      violations.push({
-        line: violation.position,
-        ruleId: violation.ruleId,
-        party: violation.party,
-        message: violation.message,
-        fatal: violation.fatal === true,
-        source: rule === undefined ? null : rule.source,
-      });
+  for await (const batch of readTraceFileBatches(file)) {
+    for (const { line, parsed } of batch) {
+      if (!parsed.ok) {
+        io.err(`${formatTraceInputError(parsed.error)}\n`);
+        return EXIT.usage;
+      }
+      events += 1;
+      if (parsed.event.kind === "driverUnload") sawUnload = true;
+      const result = step(state, parsed.event, line);
+      state = result.state;
+      for (const violation of result.violations) {
+        const rule = ruleById(violation.ruleId);
+        violations.push({
+          line: violation.position,
+          ruleId: violation.ruleId,
+          party: violation.party,
+          message: violation.message,
+          fatal: violation.fatal === true,
+          source: rule === undefined ? null : rule.source,
+        });
+      }
     }
   }
 
