@@ -86,7 +86,7 @@ function withItem<T>(items: readonly T[], index: number, item: T, replace: boole
 }
 
 /** A branch at depth `shift` holding two nodes whose hashes differ (the entry and a node already in the tree). */
-function split<V>(existing: Node<V> & { readonly hash: number }, entry: Entry<V>, shift: number): Node<V> {
+function split<V>(existing: Entry<V> | Collision<V>, entry: Entry<V>, shift: number): Node<V> {
   if (existing.hash === entry.hash) {
     return existing.kind === "collision" ? { kind: "collision", hash: entry.hash, entries: [...existing.entries, entry] } : { kind: "collision", hash: entry.hash, entries: [existing, entry] };
   }
