@@ -387,25 +387,26 @@ export class InjectionEngine {
 
   // ---- NBLs
   private nblTop = 1;
-  private nblCapacity = 1024;
+  /** Tables start small (an engine is created per conformance run, thousands of times by explore) and double as needed. */
+  private nblCapacity = 64;
   /** One record of NBL_STRIDE doubles per slot (fields N_*): a call on an NBL touches one or two adjacent cache lines. */
-  private nbl = new Float64Array(1024 * NBL_STRIDE);
+  private nbl = new Float64Array(64 * NBL_STRIDE);
   /** Two contexts per slot: the owed completion's completionContext (C_OWED), the last injection's injectionContext (C_LAST). */
   private nblContexts: (string | null)[] = [null, null];
   /** The last injection's completionContext, kept only for the variants that read it. */
   private nblLastCompletionContext: (string | null)[] = [null];
   private nblExternalName: (string | null)[] = [null];
-  private nblFree = new Int32Array(1024);
+  private nblFree = new Int32Array(64);
   private nblFreeCount = 0;
   private readonly externalNbls = new Map<string, number>();
   private liveNbls = 0;
 
   // ---- injection history nodes: (handle ref, injectionContext) per NBL, newest first
   private historyTop = 1;
-  private historyHandle = new Float64Array(1024);
-  private historyNext = new Int32Array(1024);
+  private historyHandle = new Float64Array(64);
+  private historyNext = new Int32Array(64);
   private historyContext: (string | null)[] = [null];
-  private historyFree = new Int32Array(1024);
+  private historyFree = new Int32Array(64);
   private historyFreeCount = 0;
 
   // ---- completions
@@ -464,7 +465,7 @@ export class InjectionEngine {
       this.bag = new CompletionBag(mulberry32(config.seed));
       this.deque = null;
     } else {
-      this.deque = new CompletionDeque();
+      this.deque = new CompletionDeque(16);
       this.bag = null;
     }
   }

@@ -66,6 +66,50 @@ class IdRenaming {
   known(kind: IdKind, implementationId: string): string | undefined {
     return this.toCanonical.get(`${kind}:${implementationId}`);
   }
+
+  /** Records that `canonicalId` names `implementationId` (when a replay meets the same object again). */
+  bind(kind: IdKind, canonicalId: string, implementationId: string): void {
+    this.toCanonical.set(`${kind}:${implementationId}`, canonicalId);
+    this.toImplementation.set(canonicalId, implementationId);
+  }
+
+  /** Names are handed out after the ones `counters` says were used. */
+  continueFrom(counters: Readonly<Record<IdKind, number>>): void {
+    Object.assign(this.counters, counters);
+  }
+
+  get used(): Readonly<Record<IdKind, number>> {
+    return { ...this.counters };
+  }
+}
+
+/** The result keys that carry engine-made ids, per function. */
+const RETURNED_IDS: Readonly<Record<string, readonly [string, IdKind]>> = {
+  FwpsInjectionHandleCreate0: ["injectionHandle", "handle"],
+  NdisAllocateNetBufferListPool: ["poolHandle", "pool"],
+  FwpsAllocateNetBufferAndNetBufferList0: ["netBufferList", "nbl"],
+  FwpsAllocateCloneNetBufferList0: ["netBufferList", "nbl"],
+  FwpsCloneStreamData0: ["netBufferListChain", "nbl"],
+  FwpsPendOperation0: ["completionContext", "pendContext"],
+};
+
+/** One input the session sent through the port, in canonical ids, with what came back (for replays). */
+type PortInput =
+  | { readonly kind: "call"; readonly callId: string; readonly call: DriverCall; readonly ret: Record<string, unknown> | undefined; readonly events: number }
+  | { readonly kind: "environment"; readonly event: Parameters<EnginePort["environment"]>[0]; readonly events: number }
+  | { readonly kind: "deliver"; readonly max: number; readonly events: number };
+
+/**
+ * A point of a session that a fresh implementation can be brought back to: the model's state, the
+ * trace so far, and every port input with what it returned. `ConformanceSession.resume` replays the
+ * inputs on a new port without stepping the model again (the model's verdicts on them are known).
+ */
+export interface SessionSnapshot {
+  readonly state: ModelState;
+  readonly events: readonly TraceEvent[];
+  readonly counter: number;
+  readonly idsUsed: Readonly<Record<IdKind, number>>;
+  readonly inputs: readonly PortInput[];
 }
 
 /** Settings of one session. */
@@ -102,6 +146,7 @@ export class ConformanceSession {
   private readonly divergences: Divergence[] = [];
   private readonly applied: Operation[] = [];
   private counter = 0;
+  private inputs: PortInput[] = [];
   private ended = false;
   private exclusive: Promise<unknown> = Promise.resolve();
 
@@ -280,6 +325,7 @@ export class ConformanceSession {
     const parsed = parseTraceEvent(built, "result", this.events.length + 1);
     if (!parsed.ok) this.portError(call.fn, new Error(`returned a result of the wrong shape: ${parsed.error.field === "" ? "" : `field \`${parsed.error.field}\`: `}${parsed.error.message} (${JSON.stringify(result.ret)})`));
     const event = parsed.event as CallEvent;
+    this.inputs.push({ kind: "call", callId, call, ret, events: result.events.length });
     const position = this.events.length;
     let callerViolations: Violation[];
     try {
@@ -305,6 +351,7 @@ export class ConformanceSession {
     } catch (error) {
       this.portError(`environment(${event.kind})`, error);
     }
+    this.inputs.push({ kind: "environment", event, events: result.events.length });
     const position = this.events.length;
     const callerViolations = this.observe(event);
     this.absorb(position, callerViolations, result);
@@ -318,6 +365,7 @@ export class ConformanceSession {
     } catch (error) {
       this.portError("deliver", error);
     }
+    this.inputs.push({ kind: "deliver", max, events: result.events.length });
     this.absorb(this.events.length, [], result);
   }
 
@@ -404,9 +452,79 @@ export class ConformanceSession {
     const view = describe(this.state);
     const action = resolveOperation(operation, view, (prefix) => this.fresh(prefix));
     if (action === undefined) return;
+    await this.perform(action);
+  }
+
+  /** Applies one concrete action (ids are canonical ones, or made up by the caller): what the explorer sends. */
+  applyAction(action: Action): Promise<void> {
+    return this.serialized(() => this.perform(action));
+  }
+
+  private async perform(action: Action): Promise<void> {
     if (action.kind === "call") await this.call(action.call);
     else if (action.kind === "environment") await this.environment(action.event);
     else await this.deliver(action.max);
+  }
+
+  /** The model's state now (immutable). */
+  get modelState(): ModelState {
+    return this.state;
+  }
+
+  /** This point of the session, to resume from on a fresh implementation (see `resume`). */
+  snapshot(): SessionSnapshot {
+    return { state: this.state, events: [...this.events], counter: this.counter, idsUsed: this.ids.used, inputs: [...this.inputs] };
+  }
+
+  /**
+   * A session at `snapshot`'s point on a fresh `port`: the snapshot's port inputs are replayed (ids
+   * translated to the ones the new implementation returns) without stepping the model again. A
+   * replay that comes back different (another status, another number of engine events) means the
+   * implementation is not deterministic, which is reported as a port error.
+   */
+  static async resume(port: EnginePort, options: SessionOptions, snapshot: SessionSnapshot): Promise<ConformanceSession> {
+    const session: ConformanceSession = new ConformanceSession(port, options);
+    session.ids.continueFrom(snapshot.idsUsed);
+    for (const input of snapshot.inputs) {
+      let result: PortStep;
+      const what = input.kind === "call" ? input.call.fn : input.kind === "environment" ? `environment(${input.event.kind})` : "deliver";
+      try {
+        const answer = input.kind === "call" ? port.call(input.callId, session.toImplementation(input.call)) : input.kind === "environment" ? port.environment(input.event) : port.deliver(input.max);
+        result = session.checkedStep(await withTimeout(answer, session.timeoutMs, what), what);
+      } catch (error) {
+        session.events.push(...snapshot.events);
+        session.portError(`${what} (replayed)`, error);
+      }
+      const differs = (detail: string): never => {
+        session.events.push(...snapshot.events);
+        session.portError(`${what} (replayed)`, new Error(`the implementation is not deterministic: replaying the same calls on a fresh instance gave ${detail}`));
+      };
+      if (result.events.length !== input.events) differs(`${result.events.length} engine events instead of ${input.events}`);
+      if (input.kind === "call") {
+        const recorded = input.ret;
+        if ((recorded === undefined) !== (result.ret === undefined) || (recorded !== undefined && recorded["status"] !== result.ret?.["status"])) {
+          differs(`${JSON.stringify(result.ret ?? "no return")} instead of ${JSON.stringify(recorded ?? "no return")}`);
+        }
+        const returned = RETURNED_IDS[input.call.fn];
+        if (returned !== undefined && recorded !== undefined && result.ret !== undefined) {
+          const [key, kind] = returned;
+          const canonical = recorded[key];
+          const actual = result.ret[key];
+          if (typeof canonical === "string" && typeof actual === "string") session.ids.bind(kind, canonical, actual);
+          else if (Array.isArray(canonical) && Array.isArray(actual) && canonical.length === actual.length) {
+            canonical.forEach((id, index) => {
+              const implementationId = actual[index];
+              if (typeof id === "string" && typeof implementationId === "string") session.ids.bind(kind, id, implementationId);
+            });
+          }
+        }
+      }
+    }
+    session.state = snapshot.state;
+    session.events.push(...snapshot.events);
+    session.counter = snapshot.counter;
+    session.inputs = [...snapshot.inputs];
+    return session;
   }
 }
 
@@ -414,7 +532,8 @@ export class ConformanceSession {
 // Resolving an operation's operands against the objects that exist now.
 // -------------------------------------------------------------------------------------------------
 
-type Action =
+/** A concrete step of a run: a driver call, an environment event, or a delivery of queued engine events. */
+export type Action =
   | { readonly kind: "call"; readonly call: DriverCall }
   | { readonly kind: "environment"; readonly event: Extract<TraceEvent, { kind: "tcpipStack" | "resources" | "streamIndicated" | "aleClassify" | "packetIndicated" }> }
   | { readonly kind: "deliver"; readonly max: number };

@@ -1,0 +1,245 @@
+/**
+ * Bounded exhaustive exploration: every action sequence up to `depth` steps over a small scope,
+ * breadth first, each run against a fresh implementation through the same port and the same
+ * session checks as `run`. States the model considers equal up to a renaming of ids are expanded
+ * once. Because the search goes level by level, the first divergence found is a shortest one: a
+ * counterexample that is minimal by construction, with no shrinking.
+ *
+ * After every sequence that reaches a new state, the engine is drained, declared idle and the driver
+ * unloaded without cleaning up, so owed completions, blocked destroys and leaks are judged in every
+ * distinct state.
+ */
+import { describe, type ModelState } from "../model/index.ts";
+import type { TraceEvent } from "../spec/events.ts";
+import type { EnginePort, PortFactory, PortOptions } from "../spec/port.ts";
+import { familyOf, type ApiFamily, type ApiFunction, type Platform } from "../spec/vocabulary.ts";
+import { DEFAULT_SCOPE, enabledActions, type ExploreScope } from "./alphabet.ts";
+import { ConformanceSession, DivergenceError, type Action, type Divergence, type SessionSnapshot } from "./session.ts";
+
+/** Settings of one exploration. */
+export interface ExploreOptions {
+  readonly factory: PortFactory;
+  readonly port?: Partial<PortOptions>;
+  /** Longest sequence explored (actions, not counting the final drain and unload). */
+  readonly depth: number;
+  readonly scope?: ExploreScope;
+  /** Milliseconds one port method may take (default 5000). */
+  readonly callTimeoutMs?: number;
+  /** Stop (and say so) after this many milliseconds. */
+  readonly timeLimitMs?: number;
+  /** Rule id -> times exercised; filled in across sequences. */
+  readonly coverage?: Map<string, number>;
+  /** Called when a level is complete, for progress display. */
+  readonly onLevel?: (level: ExploreLevel) => void;
+}
+
+/** Figures of one completed level (all sequences of one length). */
+export interface ExploreLevel {
+  readonly depth: number;
+  readonly sequences: number;
+  readonly newStates: number;
+  readonly seconds: number;
+}
+
+/** A shortest sequence on which the implementation and the model disagree. */
+export interface ExploreCounterexample {
+  readonly divergence: Divergence | null;
+  /** The error, when the sequence failed for another reason than a divergence (an adapter error). */
+  readonly error: string | null;
+  readonly actions: readonly Action[];
+  readonly trace: readonly TraceEvent[];
+  /** Length of the sequence (the smallest depth at which this implementation can be told from the model). */
+  readonly depth: number;
+}
+
+/** What an exploration found and how much it checked. */
+export interface ExploreOutcome {
+  readonly ok: boolean;
+  /** States reached, counting every sequence's end state and the initial state (revisits included). */
+  readonly states: number;
+  /** States that differ up to a renaming of ids. */
+  readonly distinctStates: number;
+  /** Action sequences run against the implementation. */
+  readonly sequences: number;
+  readonly seconds: number;
+  /** Deepest level explored completely. */
+  readonly depthCompleted: number;
+  /** Whether the time limit stopped the search before `depth`. */
+  readonly interrupted: boolean;
+  readonly levels: readonly ExploreLevel[];
+  readonly counterexample: ExploreCounterexample | null;
+}
+
+/** A state of the search: the sequence that reached it and the model's state there. */
+interface Node {
+  readonly actions: readonly Action[];
+  readonly snapshot: SessionSnapshot;
+}
+
+const ID = /^(?:h|nbl|pool|pc|pkt|accepted|sd|ch|ictx|ctx|c|inj|flow)\d+(?:\.nbl\d+)?$/;
+/** Fields that record history, not state: they never change what may happen next. */
+const HISTORY = new Set(["returnedCalls", "injectionCount"]);
+
+/**
+ * A key that is equal for two model states exactly when one is the other with its ids renamed
+ * (ids are renamed in order of first appearance, objects listed in creation order). Equal keys
+ * always mean equal states up to renaming; states that differ only in the creation order of their
+ * objects may get different keys, which costs revisits, never a missed state.
+ */
+export function stateKey(state: ModelState): string {
+  // Ids are written between MARK characters: every odd part of the split is an id.
+  const parts = serialize(state).split(MARK);
+  const names = new Map<string, string>();
+  for (let index = 1; index < parts.length; index += 2) {
+    const id = parts[index]!;
+    let name = names.get(id);
+    if (name === undefined) {
+      name = `#${names.size}`;
+      names.set(id, name);
+    }
+    parts[index] = name;
+  }
+  return parts.join("");
+}
+
+const MARK = "\u0001";
+/** Model records never change once made, and successive states share most of them: each is serialized once. */
+const serialized = new WeakMap<object, string>();
+
+/** A deterministic serialization of a model value (ids between MARKs; collections in iteration order). */
+function serialize(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return ID.test(value) ? `${MARK}${value}${MARK}` : JSON.stringify(value);
+  if (typeof value !== "object") return value === undefined ? "undefined" : String(value);
+  const cached = serialized.get(value);
+  if (cached !== undefined) return cached;
+  let out: string;
+  if (value instanceof Map) {
+    const items: string[] = [];
+    for (const [key, entry] of value) items.push(`${serialize(key)}=${serialize(entry)}`);
+    out = `[${items.join(",")}]`;
+  } else if (Array.isArray(value) || typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function") {
+    // Arrays, Maps (as [key, value] pairs), Sets and any other collection, in iteration order.
+    const items: string[] = [];
+    for (const item of value as Iterable<unknown>) items.push(serialize(item));
+    out = `[${items.join(",")}]`;
+  } else {
+    const record = value as Record<string, unknown>;
+    const fields: string[] = [];
+    // Fields in their own order: records of one kind are built alike, and if two equal records ever
+    // listed their fields differently, the cost would be a revisit, never a merged state.
+    for (const key in record) if (!HISTORY.has(key)) fields.push(`${key}:${serialize(record[key])}`);
+    out = `{${fields.join(",")}}`;
+  }
+  serialized.set(value, out);
+  return out;
+}
+
+function familyOfAction(action: Action): ApiFamily | null {
+  return action.kind === "call" ? familyOf(action.call.fn as ApiFunction) : null;
+}
+
+/** Explores every sequence up to `options.depth` against the implementation. */
+export async function explore(options: ExploreOptions): Promise<ExploreOutcome> {
+  const started = performance.now();
+  const scope = options.scope ?? DEFAULT_SCOPE;
+  const portOptions: PortOptions = {
+    policy: options.port?.policy ?? "fifo",
+    completionIrql: options.port?.completionIrql ?? "DISPATCH_LEVEL",
+    seed: options.port?.seed ?? 1,
+    batchSize: options.port?.batchSize ?? 2,
+    platform: options.port?.platform ?? "x64",
+  };
+  const platform: Platform = portOptions.platform;
+  const queued = portOptions.policy !== "immediate";
+  const elapsed = () => (performance.now() - started) / 1000;
+  const deadline = options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs;
+
+  let families: readonly ApiFamily[] | undefined;
+  const levels: ExploreLevel[] = [];
+  let sequences = 0;
+  let states = 1;
+
+  const sessionOptions = {
+    platform,
+    ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
+    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+  };
+  /**
+   * Brings a fresh implementation to `from` (replaying its port inputs), applies `action` with the
+   * model's checks, and, when the state reached is new, judges it at idle and unload. Returns the
+   * snapshot of the state reached when it is new.
+   */
+  const extend = async (from: SessionSnapshot | null, action: Action | null, visited: Set<string>): Promise<SessionSnapshot | null> => {
+    const port: EnginePort = await options.factory(portOptions);
+    families ??= port.families;
+    try {
+      const session = from === null ? new ConformanceSession(port, sessionOptions) : await ConformanceSession.resume(port, sessionOptions, from);
+      if (action !== null) await session.applyAction(action);
+      const key = stateKey(session.modelState);
+      if (visited.has(key)) return null;
+      visited.add(key);
+      const reached = session.snapshot();
+      await session.finish(false);
+      return reached;
+    } finally {
+      await port.dispose?.();
+    }
+  };
+
+  const outcome = (counterexample: ExploreCounterexample | null, visited: Set<string>, interrupted: boolean): ExploreOutcome => ({
+    ok: counterexample === null,
+    states,
+    distinctStates: visited.size,
+    sequences,
+    seconds: elapsed(),
+    depthCompleted: levels.length,
+    interrupted,
+    levels,
+    counterexample,
+  });
+
+  const visited = new Set<string>();
+  let frontier: Node[];
+  try {
+    const root = await extend(null, null, visited);
+    frontier = [{ actions: [], snapshot: root! }];
+  } catch (error) {
+    return outcome(counterexampleOf(error, [], 0), visited, false);
+  }
+
+  for (let depth = 1; depth <= options.depth; depth++) {
+    const levelStarted = performance.now();
+    const next: Node[] = [];
+    let levelSequences = 0;
+    for (const node of frontier) {
+      const candidates = enabledActions(describe(node.snapshot.state), scope, depth, queued).filter((action) => {
+        const family = familyOfAction(action);
+        return family === null || families === undefined || families.includes(family);
+      });
+      for (const action of candidates) {
+        if (performance.now() > deadline) return outcome(null, visited, true);
+        const actions = [...node.actions, action];
+        sequences += 1;
+        levelSequences += 1;
+        states += 1;
+        try {
+          const reached = await extend(node.snapshot, action, visited);
+          if (reached !== null) next.push({ actions, snapshot: reached });
+        } catch (error) {
+          return outcome(counterexampleOf(error, actions, depth), visited, false);
+        }
+      }
+    }
+    levels.push({ depth, sequences: levelSequences, newStates: next.length, seconds: (performance.now() - levelStarted) / 1000 });
+    options.onLevel?.(levels[levels.length - 1]!);
+    frontier = next;
+    if (frontier.length === 0) break;
+  }
+  return outcome(null, visited, false);
+}
+
+function counterexampleOf(error: unknown, actions: readonly Action[], depth: number): ExploreCounterexample {
+  if (error instanceof DivergenceError) return { divergence: error.divergence, error: null, actions, trace: error.trace, depth };
+  return { divergence: null, error: String((error as Error | undefined)?.message ?? error), actions, trace: [], depth };
+}
