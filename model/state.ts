@@ -1,8 +1,15 @@
 /**
  * The state of the reference model: what the documentation says exists at a point of a run, as
- * immutable records. Nothing here is optimised; every step builds a new state from the old one.
+ * immutable records. Every step builds a new state from the old one; the tables are persistent maps
+ * (model/persistent-map.ts), so that building it shares what did not change and costs O(log n)
+ * rather than a copy of every table.
  */
 import type { Platform } from "../spec/vocabulary.ts";
+import { PersistentMap } from "./persistent-map.ts";
+
+export { PersistentMap };
+/** A set of strings, as a persistent map to `true`. */
+export type PersistentSet = PersistentMap<true>;
 
 /** open → closing (a destroy waits) → destroyed (the destroy returned). */
 export type HandleState = "open" | "closing" | "destroyed";
@@ -25,6 +32,12 @@ export interface InjectionMark {
   readonly injectionContext: string | null;
 }
 
+/** The successful injections of an NBL, newest first (a list that shares its tail with the NBL's earlier records). */
+export interface InjectionHistory {
+  readonly mark: InjectionMark;
+  readonly previous: InjectionHistory | null;
+}
+
 /** A NET_BUFFER_LIST. */
 export interface NetBufferList {
   readonly id: string;
@@ -37,8 +50,8 @@ export interface NetBufferList {
   readonly freed: boolean;
   /** The injection waiting for this NBL's completion, if it is in flight. */
   readonly inFlight: string | null;
-  /** Every successful injection of this NBL, oldest first. */
-  readonly injections: readonly InjectionMark[];
+  /** Every successful injection of this NBL, newest first; null if it was never injected successfully. */
+  readonly injections: InjectionHistory | null;
   /** Whether its most recent inject call failed (ownership stayed with the caller). */
   readonly lastInjectFailed: boolean;
   /** Whether a completion has come for one of its injections. */
@@ -108,22 +121,32 @@ export interface ModelState {
   readonly platform: Platform;
   readonly stackReady: boolean;
   readonly resourcesExhausted: boolean;
-  readonly handles: ReadonlyMap<string, InjectionHandle>;
-  readonly nbls: ReadonlyMap<string, NetBufferList>;
-  readonly pools: ReadonlyMap<string, { readonly id: string; readonly live: boolean }>;
-  readonly injections: ReadonlyMap<string, PendingInjection>;
-  readonly streamData: ReadonlyMap<string, StreamData>;
-  readonly chains: ReadonlyMap<string, ClonedChain>;
-  readonly completionHandles: ReadonlyMap<string, CompletionHandle>;
-  readonly pends: ReadonlyMap<string, Pend>;
+  readonly handles: PersistentMap<InjectionHandle>;
+  /** Every NBL introduced, freed ones included (a freed id is remembered to tell "freed" from "never introduced"). */
+  readonly nbls: PersistentMap<NetBufferList>;
+  readonly pools: PersistentMap<{ readonly id: string; readonly live: boolean }>;
+  readonly injections: PersistentMap<PendingInjection>;
+  readonly streamData: PersistentMap<StreamData>;
+  readonly chains: PersistentMap<ClonedChain>;
+  readonly completionHandles: PersistentMap<CompletionHandle>;
+  readonly pends: PersistentMap<Pend>;
   /** Per flowId: whether its most recent indication carried FWPS_STREAM_FLAG_SEND_ABORT. */
-  readonly abortedFlows: ReadonlySet<string>;
-  readonly blockedDestroys: ReadonlyMap<string, BlockedDestroy>;
+  readonly abortedFlows: PersistentSet;
+  readonly blockedDestroys: PersistentMap<BlockedDestroy>;
   /** Call ids whose blocked call has returned (a second return is a violation). */
-  readonly returnedCalls: ReadonlySet<string>;
+  readonly returnedCalls: PersistentSet;
   /** Counter for injection ids. */
   readonly injectionCount: number;
   readonly unloaded: boolean;
+  // Indexes: what a scan of the tables above would find, kept up to date by every step (see step.ts).
+  /** NBL id -> the pending injections that owe its completion, oldest first. */
+  readonly owedBy: PersistentMap<readonly string[]>;
+  /** Handle id -> completions owed for injections through it. */
+  readonly owedThrough: PersistentMap<number>;
+  /** NBL id -> how many live (not freed) NBLs name it as their parent. */
+  readonly liveClones: PersistentMap<number>;
+  /** Members of a cloned chain (JSON of the id list) -> the first chain with exactly those members. */
+  readonly chainByMembers: PersistentMap<string>;
 }
 
 /** Settings of a model run. */
@@ -137,34 +160,45 @@ export function initialState(options: ModelOptions = {}): ModelState {
     platform: options.platform ?? "x64",
     stackReady: true,
     resourcesExhausted: false,
-    handles: new Map(),
-    nbls: new Map(),
-    pools: new Map(),
-    injections: new Map(),
-    streamData: new Map(),
-    chains: new Map(),
-    completionHandles: new Map(),
-    pends: new Map(),
-    abortedFlows: new Set(),
-    blockedDestroys: new Map(),
-    returnedCalls: new Set(),
+    handles: PersistentMap.empty(),
+    nbls: PersistentMap.empty(),
+    pools: PersistentMap.empty(),
+    injections: PersistentMap.empty(),
+    streamData: PersistentMap.empty(),
+    chains: PersistentMap.empty(),
+    completionHandles: PersistentMap.empty(),
+    pends: PersistentMap.empty(),
+    abortedFlows: PersistentMap.empty(),
+    blockedDestroys: PersistentMap.empty(),
+    returnedCalls: PersistentMap.empty(),
     injectionCount: 0,
     unloaded: false,
+    owedBy: PersistentMap.empty(),
+    owedThrough: PersistentMap.empty(),
+    liveClones: PersistentMap.empty(),
+    chainByMembers: PersistentMap.empty(),
   };
 }
 
-/** A copy of `map` with `key` set to `value`. */
-export function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> {
-  const next = new Map(map);
-  next.set(key, value);
-  return next;
+/** The state with the record of one NBL replaced (or added), and the live-clone counts it changes. */
+export function withNbl(state: ModelState, nbl: NetBufferList): ModelState {
+  let liveClones = state.liveClones;
+  const count = (parent: string | null, delta: number) => {
+    if (parent === null) return;
+    const next = (liveClones.get(parent) ?? 0) + delta;
+    liveClones = next === 0 ? liveClones.delete(parent) : liveClones.set(parent, next);
+  };
+  const before = state.nbls.get(nbl.id);
+  if (before !== undefined && !before.freed) count(before.parent, -1);
+  if (!nbl.freed) count(nbl.parent, +1);
+  return { ...state, nbls: state.nbls.set(nbl.id, nbl), liveClones };
 }
 
-/** A copy of `map` without `key`. */
-export function withoutEntry<K, V>(map: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> {
-  const next = new Map(map);
-  next.delete(key);
-  return next;
+/** The marks of an NBL's successful injections, oldest first. */
+export function injectionMarks(nbl: NetBufferList): InjectionMark[] {
+  const marks: InjectionMark[] = [];
+  for (let entry = nbl.injections; entry !== null; entry = entry.previous) marks.push(entry.mark);
+  return marks.reverse();
 }
 
 /** A fresh NBL record. */
@@ -177,7 +211,7 @@ export function newNbl(id: string, origin: NblOrigin, netBufferCount: number, pa
     chain,
     freed: false,
     inFlight: null,
-    injections: [],
+    injections: null,
     lastInjectFailed: false,
     completed: false,
     forwardInjected: false,
@@ -226,7 +260,7 @@ export function describe(state: ModelState): ModelView {
       completed: nbl.completed,
       netBufferCount: nbl.netBufferCount,
       parent: nbl.parent,
-      injectedThrough: nbl.injections.map((mark) => mark.handle),
+      injectedThrough: injectionMarks(nbl).map((mark) => mark.handle),
     })),
     pools: [...state.pools.values()],
     chains: [...state.chains.values()].map(({ id, members, discarded, streamData }) => ({ id, members, discarded, streamData })),

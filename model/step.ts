@@ -9,10 +9,10 @@ import { INJECTION_TYPES, MEMORY_ALLOCATION_ALIGNMENT, PENDABLE_LAYERS, STATUS, 
 import { Judge, describeAllowed, statusAllowed, type Expectation, type StatusExpectation, type Violation } from "./judge.ts";
 import {
   newNbl,
-  withEntry,
-  withoutEntry,
+  withNbl,
   type InjectionHandle,
   type InjectionMark,
+  type ClonedChain,
   type ModelState,
   type NetBufferList,
   type PendingInjection,
@@ -75,6 +75,12 @@ function liveHandle(state: ModelState, id: string | null): InjectionHandle | und
   return handle === undefined || handle.state === "destroyed" ? undefined : handle;
 }
 
+/** How many completions are owed for injections through a handle (the owedThrough index). */
+function owedThrough(state: ModelState, handleId: string): number {
+  return state.owedThrough.get(handleId) ?? 0;
+}
+
+/** The injections through a handle that still owe completions, oldest first (a scan: for messages only). */
 function injectionsThrough(state: ModelState, handleId: string): PendingInjection[] {
   return [...state.injections.values()].filter((injection) => injection.handle === handleId && injection.owed.length > 0);
 }
@@ -157,7 +163,7 @@ function handleCreate(state: ModelState, call: Call<"FwpsInjectionHandleCreate0"
   }
   judge.require(expectation.ruleId, liveHandle(state, id) !== undefined, `FwpsInjectionHandleCreate0 returned ${id}, which is already a live handle`);
   const handle: InjectionHandle = { id, addressFamily: call.args.addressFamily, types: [...new Set(call.args.flags)], state: "open" };
-  return { ...state, handles: withEntry(state.handles, id, handle) };
+  return { ...state, handles: state.handles.set(id, handle) };
 }
 
 function handleDestroy(state: ModelState, call: Call<"FwpsInjectionHandleDestroy0">, judge: Judge, callId: string | undefined): ModelState {
@@ -173,27 +179,27 @@ function handleDestroy(state: ModelState, call: Call<"FwpsInjectionHandleDestroy
   if (!valid || handle === undefined) {
     // Misuse: whatever the engine does is not judged; a blocked misuse still owes its return.
     if (call.ret !== undefined) return state;
-    return { ...state, blockedDestroys: withEntry(state.blockedDestroys, blockedKey, { callId: blockedKey, handle: null, reportedMissing: false }) };
+    return { ...state, blockedDestroys: state.blockedDestroys.set(blockedKey, { callId: blockedKey, handle: null, reportedMissing: false }) };
   }
-  const closing = { ...state, handles: withEntry(state.handles, handle.id, { ...handle, state: "closing" as const }) };
+  const closing = { ...state, handles: state.handles.set(handle.id, { ...handle, state: "closing" as const }) };
   if (call.ret === undefined) {
-    return { ...closing, blockedDestroys: withEntry(state.blockedDestroys, blockedKey, { callId: blockedKey, handle: handle.id, reportedMissing: false }) };
+    return { ...closing, blockedDestroys: state.blockedDestroys.set(blockedKey, { callId: blockedKey, handle: handle.id, reportedMissing: false }) };
   }
   return destroyReturned(closing, handle.id, call.ret, judge);
 }
 
 /** A destroy of an open handle returns: it must not while injections through the handle are in flight. */
 function destroyReturned(state: ModelState, handleId: string, ret: Record<string, unknown>, judge: Judge): ModelState {
-  const inFlight = injectionsThrough(state, handleId);
-  if (inFlight.length > 0) judge.exercise("handle-create/destroy-waits");
-  judge.require("handle-create/destroy-waits", inFlight.length > 0, () => {
-    const owed = inFlight.flatMap((injection) => injection.owed);
+  const inFlight = owedThrough(state, handleId) > 0;
+  if (inFlight) judge.exercise("handle-create/destroy-waits");
+  judge.require("handle-create/destroy-waits", inFlight, () => {
+    const owed = injectionsThrough(state, handleId).flatMap((injection) => injection.owed);
     return `FwpsInjectionHandleDestroy0(${handleId}) returned while ${owed.length} completion(s) were still owed (${owed.join(", ")})`;
   });
   judge.require("handle-destroy/returns", ret["status"] !== STATUS.SUCCESS, `FwpsInjectionHandleDestroy0(${handleId}) returned ${String(ret["status"] ?? "no status")}, not STATUS_SUCCESS`);
   judge.exercise("handle-destroy/no-completion-after-return");
   const handle = state.handles.get(handleId)!;
-  return { ...state, handles: withEntry(state.handles, handleId, { ...handle, state: "destroyed" as const }) };
+  return { ...state, handles: state.handles.set(handleId, { ...handle, state: "destroyed" as const }) };
 }
 
 function returnEvent(state: ModelState, event: Extract<TraceEvent, { kind: "return" }>, judge: Judge): ModelState {
@@ -208,8 +214,8 @@ function returnEvent(state: ModelState, event: Extract<TraceEvent, { kind: "retu
   }
   const unblocked: ModelState = {
     ...state,
-    blockedDestroys: withoutEntry(state.blockedDestroys, event.callId),
-    returnedCalls: new Set([...state.returnedCalls, event.callId]),
+    blockedDestroys: state.blockedDestroys.delete(event.callId),
+    returnedCalls: state.returnedCalls.set(event.callId, true),
   };
   return blocked.handle === null ? unblocked : destroyReturned(unblocked, blocked.handle, event.ret, judge);
 }
@@ -359,9 +365,9 @@ function inject(state: ModelState, call: InjectCall, judge: Judge): ModelState {
   const nonNull = ids.filter((id): id is string => id !== null);
   if (status !== STATUS.SUCCESS) {
     // The caller keeps the NBLs (A2): remember that their last injection failed.
-    let nbls = state.nbls;
-    for (const nbl of liveNbls) if (nbl.inFlight === null) nbls = withEntry(nbls, nbl.id, { ...nbl, lastInjectFailed: true });
-    return { ...state, nbls };
+    let next = state;
+    for (const nbl of liveNbls) if (nbl.inFlight === null) next = withNbl(next, { ...nbl, lastInjectFailed: true });
+    return next;
   }
   if (nonNull.length === 0) return state; // a NULL-NBL disconnect owes no completion (S4)
   const injectionId = `inj${state.injectionCount + 1}`;
@@ -375,18 +381,28 @@ function inject(state: ModelState, call: InjectCall, judge: Judge): ModelState {
     reportedMissing: false,
   };
   const mark: InjectionMark = { handle: handleId ?? "NULL", injectionContext: call.args.injectionContext };
-  let nbls = state.nbls;
+  let next = state;
   for (const nbl of liveNbls) {
-    nbls = withEntry(nbls, nbl.id, {
+    next = withNbl(next, {
       ...nbl,
       inFlight: injectionId,
-      injections: [...nbl.injections, mark],
+      injections: { mark, previous: nbl.injections },
       lastInjectFailed: false,
       forwardInjected: nbl.forwardInjected || family === "forward",
       streamInjected: nbl.streamInjected || family === "stream",
     });
   }
-  return { ...state, nbls, injections: withEntry(state.injections, injectionId, injection), injectionCount: state.injectionCount + 1 };
+  // The indexes: each NBL owed is owed by this injection too, and the handle owes its completions.
+  let owedBy = next.owedBy;
+  for (const id of new Set(nonNull)) owedBy = owedBy.set(id, [...(owedBy.get(id) ?? []), injectionId]);
+  const owedThroughHandle = owedThrough(next, injection.handle) + nonNull.length;
+  return {
+    ...next,
+    injections: next.injections.set(injectionId, injection),
+    injectionCount: state.injectionCount + 1,
+    owedBy,
+    owedThrough: next.owedThrough.set(injection.handle, owedThroughHandle),
+  };
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -415,7 +431,9 @@ function completion(state: ModelState, event: Extract<TraceEvent, { kind: "compl
     judge.require("stream-inject/null-nbl-disconnect", true, "completionFn called with a NULL NBL (a NULL-NBL disconnect gets no completion)");
     return state;
   }
-  const injection = [...state.injections.values()].find((candidate) => candidate.owed.includes(id));
+  // The oldest pending injection that owes a completion for this NBL.
+  const owedById = state.owedBy.get(id);
+  const injection = owedById === undefined ? undefined : state.injections.get(owedById[0]!);
   if (injection === undefined) {
     const nbl = state.nbls.get(id);
     if (nbl !== undefined && nbl.completed && !nbl.lastInjectFailed) {
@@ -437,10 +455,17 @@ function completion(state: ModelState, event: Extract<TraceEvent, { kind: "compl
   const handle = state.handles.get(injection.handle);
   judge.require("handle-destroy/no-completion-after-return", handle?.state === "destroyed", `completion for ${id}, injected through ${injection.handle}, after FwpsInjectionHandleDestroy0(${injection.handle}) returned`);
   const owed = injection.owed.filter((owedId) => owedId !== id);
-  const injections = owed.length === 0 ? withoutEntry(state.injections, injection.id) : withEntry(state.injections, injection.id, { ...injection, owed });
+  const injections = owed.length === 0 ? state.injections.delete(injection.id) : state.injections.set(injection.id, { ...injection, owed });
+  const stillOwedBy = owedById!.filter((injectionId) => injectionId !== injection.id);
+  const stillOwedThrough = owedThrough(state, injection.handle) - (injection.owed.length - owed.length);
+  const indexed: ModelState = {
+    ...state,
+    injections,
+    owedBy: stillOwedBy.length === 0 ? state.owedBy.delete(id) : state.owedBy.set(id, stillOwedBy),
+    owedThrough: stillOwedThrough === 0 ? state.owedThrough.delete(injection.handle) : state.owedThrough.set(injection.handle, stillOwedThrough),
+  };
   const nbl = state.nbls.get(id);
-  const nbls = nbl === undefined ? state.nbls : withEntry(state.nbls, id, { ...nbl, inFlight: nbl.inFlight === injection.id ? null : nbl.inFlight, completed: true });
-  return { ...state, injections, nbls };
+  return nbl === undefined ? indexed : withNbl(indexed, { ...nbl, inFlight: nbl.inFlight === injection.id ? null : nbl.inFlight, completed: true });
 }
 
 /** At engineIdle and driverUnload: completions still owed, and blocked destroys that should have returned. */
@@ -449,16 +474,15 @@ function judgeOwed(state: ModelState, judge: Judge): ModelState {
   for (const injection of state.injections.values()) {
     if (injection.owed.length === 0 || injection.reportedMissing) continue;
     judge.require(missingCompletionRule(state, injection), true, `${injection.fn} through ${injection.handle} returned STATUS_SUCCESS but no completion came for ${injection.owed.join(", ")}`);
-    injections = withEntry(injections, injection.id, { ...injection, reportedMissing: true });
+    injections = injections.set(injection.id, { ...injection, reportedMissing: true });
   }
   let blockedDestroys = state.blockedDestroys;
   for (const blocked of state.blockedDestroys.values()) {
     if (blocked.reportedMissing) continue;
     // A destroy still waiting for a missing completion owes nothing more: the missing completion is the violation.
-    const waiting = blocked.handle === null ? [] : injectionsThrough(state, blocked.handle);
-    if (waiting.length > 0) continue;
+    if (blocked.handle !== null && owedThrough(state, blocked.handle) > 0) continue;
     judge.require("handle-destroy/returns", true, `FwpsInjectionHandleDestroy0${blocked.handle === null ? "" : `(${blocked.handle})`} (call ${blocked.callId}) has nothing left to wait for but has not returned`);
-    blockedDestroys = withEntry(blockedDestroys, blocked.callId, { ...blocked, reportedMissing: true });
+    blockedDestroys = blockedDestroys.set(blocked.callId, { ...blocked, reportedMissing: true });
   }
   return { ...state, injections, blockedDestroys };
 }
@@ -476,7 +500,7 @@ function judgeLeaks(state: ModelState, judge: Judge): void {
     if (nbl.lastInjectFailed) leak("inject/caller-owns-after-failure", nbl.id);
     else if (nbl.origin === "allocated") leak("allocate-nbl/free-after-injection", nbl.id);
     else if (nbl.origin === "clone") leak("clone-nbl/not-held", nbl.id);
-    else if (nbl.completed || nbl.injections.length > 0) leak("clone-stream/free-each-clone", nbl.id);
+    else if (nbl.completed || nbl.injections !== null) leak("clone-stream/free-each-clone", nbl.id);
     else if (nbl.chain !== null) undiscardedChains.add(nbl.chain);
   }
   for (const chain of undiscardedChains) leak("clone-stream/discard-if-not-injected", `chain ${state.chains.get(chain)?.members.join(" -> ") ?? chain}`);
@@ -501,20 +525,20 @@ function allocatePool(state: ModelState, call: Call<"NdisAllocateNetBufferListPo
   const status = judgeStatus(judge, call.fn, expectation, call.ret);
   const id = call.ret?.poolHandle;
   if (status !== STATUS.SUCCESS || id === undefined) return state;
-  return { ...state, pools: withEntry(state.pools, id, { id, live: true }) };
+  return { ...state, pools: state.pools.set(id, { id, live: true }) };
 }
 
 function freePool(state: ModelState, call: Call<"NdisFreeNetBufferListPool">): ModelState {
   const id = call.args.poolHandle;
   if (id === null || !state.pools.has(id)) return state;
-  return { ...state, pools: withEntry(state.pools, id, { id, live: false }) };
+  return { ...state, pools: state.pools.set(id, { id, live: false }) };
 }
 
 /** Registers an NBL an allocating call returned, checking it names no live NBL. */
 function addNewNbl(state: ModelState, judge: Judge, ruleId: RuleId, nbl: NetBufferList): ModelState {
   const existing = state.nbls.get(nbl.id);
   judge.require(ruleId, existing !== undefined && !existing.freed, `returned ${nbl.id}, which is already a live NBL`);
-  return { ...state, nbls: withEntry(state.nbls, nbl.id, nbl) };
+  return withNbl(state, nbl);
 }
 
 function situationOfAllocate(state: ModelState, call: Call<"FwpsAllocateNetBufferAndNetBufferList0">, judge: Judge): Situation {
@@ -598,9 +622,36 @@ function cloneStreamData(state: ModelState, call: Call<"FwpsCloneStreamData0">, 
     }
   }
   const chainId = `${streamDataId ?? "NULL"}@${judge.position}`;
-  let nbls = state.nbls;
-  for (const id of members) nbls = withEntry(nbls, id, newNbl(id, "streamClone", 1, null, chainId));
-  return { ...state, nbls, chains: withEntry(state.chains, chainId, { id: chainId, streamData: streamDataId ?? "NULL", members: [...members], discarded: false }) };
+  let next = state;
+  for (const id of members) next = withNbl(next, newNbl(id, "streamClone", 1, null, chainId));
+  const chain = { id: chainId, streamData: streamDataId ?? "NULL", members: [...members], discarded: false };
+  return { ...next, ...withChain(next, chain) };
+}
+
+/** The key of a chain's member list in the chainByMembers index. */
+const membersKey = (members: readonly string[]): string => JSON.stringify(members);
+
+/** The chains table and its index with `chain` added (or replacing the chain of the same id). */
+function withChain(state: ModelState, chain: ClonedChain): Pick<ModelState, "chains" | "chainByMembers"> {
+  const replaced = state.chains.get(chain.id);
+  const chains = state.chains.set(chain.id, chain);
+  const key = membersKey(chain.members);
+  if (replaced === undefined) {
+    return { chains, chainByMembers: state.chainByMembers.has(key) ? state.chainByMembers : state.chainByMembers.set(key, chain.id) };
+  }
+  // A chain id used twice (the same stream data cloned twice at one position): index its members afresh.
+  const first = chains.find((candidate) => sameMembers(candidate.members, chain.members))!;
+  return { chains, chainByMembers: state.chainByMembers.set(key, first.id) };
+}
+
+const sameMembers = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((id, index) => id === b[index]);
+
+/** The first chain FwpsCloneStreamData0 returned with exactly these members, in order. */
+function chainWithMembers(state: ModelState, list: readonly string[]): ClonedChain | undefined {
+  const indexed = state.chainByMembers.get(membersKey(list));
+  const chain = indexed === undefined ? undefined : state.chains.get(indexed);
+  if (indexed === undefined || (chain !== undefined && sameMembers(chain.members, list))) return chain;
+  return state.chains.find((candidate) => sameMembers(candidate.members, list)); // the index went stale (a chain id reused)
 }
 
 /** The checks every free function makes on one NBL; returns the live NBL, if it is one. */
@@ -618,15 +669,15 @@ function requireFreeable(state: ModelState, judge: Judge, id: string | null): Ne
       return undefined;
     case "live":
       judge.require("nbl/not-freed-in-flight", argument.nbl.inFlight !== null, `${argument.nbl.id} is in flight: its completion has not come`);
-      judge.require("clone-nbl/original-outlives-clone", [...state.nbls.values()].some((other) => !other.freed && other.parent === argument.nbl.id), `${argument.nbl.id} still has a live clone`);
+      judge.require("clone-nbl/original-outlives-clone", (state.liveClones.get(argument.nbl.id) ?? 0) > 0, `${argument.nbl.id} still has a live clone`);
       return argument.nbl;
   }
 }
 
 function markFreed(state: ModelState, nbls: readonly NetBufferList[]): ModelState {
-  let table = state.nbls;
-  for (const nbl of nbls) table = withEntry(table, nbl.id, { ...nbl, freed: true, inFlight: null });
-  return { ...state, nbls: table };
+  let next = state;
+  for (const nbl of nbls) next = withNbl(next, { ...nbl, freed: true, inFlight: null });
+  return next;
 }
 
 function freeClone(state: ModelState, call: Call<"FwpsFreeCloneNetBufferList0">, judge: Judge): ModelState {
@@ -665,13 +716,13 @@ function discardClonedStreamData(state: ModelState, call: Call<"FwpsDiscardClone
     const nbl = requireFreeable(state, judge, id);
     return nbl === undefined ? [] : [nbl];
   });
-  const chain = [...state.chains.values()].find((candidate) => candidate.members.length === list.length && candidate.members.every((id, index) => id === list[index]));
-  const injected = chain?.members.filter((id) => (state.nbls.get(id)?.injections.length ?? 0) > 0) ?? [];
+  const chain = chainWithMembers(state, list);
+  const injected = chain?.members.filter((id) => (state.nbls.get(id)?.injections ?? null) !== null) ?? [];
   judge.require("discard/whole-chain", chain === undefined || injected.length > 0, () =>
     chain === undefined ? `${list.join(" -> ")} is not a chain FwpsCloneStreamData0 returned (whole, in order)` : `the chain was injected (${injected.join(", ")}); its NBLs are freed one by one after their completions`,
   );
   const freed = markFreed(state, live);
-  return chain === undefined ? freed : { ...freed, chains: withEntry(freed.chains, chain.id, { ...chain, discarded: true }) };
+  return chain === undefined ? freed : { ...freed, chains: freed.chains.set(chain.id, { ...chain, discarded: true }) };
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -706,8 +757,8 @@ function pendOperation(state: ModelState, call: Call<"FwpsPendOperation0">, judg
     return state;
   }
   judge.require(expectation.ruleId, state.pends.get(context)?.completed === false, `${call.fn} returned ${context}, a completion context still pending`);
-  const completionHandles = handle === undefined ? state.completionHandles : withEntry(state.completionHandles, handleId, { ...handle, pended: true });
-  return { ...state, completionHandles, pends: withEntry(state.pends, context, { completionContext: context, completionHandle: handleId, completed: false }) };
+  const completionHandles = handle === undefined ? state.completionHandles : state.completionHandles.set(handleId, { ...handle, pended: true });
+  return { ...state, completionHandles, pends: state.pends.set(context, { completionContext: context, completionHandle: handleId, completed: false }) };
 }
 
 function completeOperation(state: ModelState, call: Call<"FwpsCompleteOperation0">, judge: Judge): ModelState {
@@ -722,7 +773,7 @@ function completeOperation(state: ModelState, call: Call<"FwpsCompleteOperation0
   if (classify !== undefined && classify.layerId.includes("ALE_AUTH_RECV_ACCEPT")) {
     judge.require("complete/recv-accept-clone", nblId === null, "a connection pended at ALE_AUTH_RECV_ACCEPT is completed with the reinjected clone, not NULL");
     if (nbl !== undefined) {
-      const isReinjectedClone = nbl.origin === "clone" && nbl.parent === classify.netBufferList && nbl.injections.length > 0;
+      const isReinjectedClone = nbl.origin === "clone" && nbl.parent === classify.netBufferList && nbl.injections !== null;
       judge.require("pend/recv-accept-reinject", !isReinjectedClone, () =>
         nbl.origin !== "clone" || nbl.parent !== classify.netBufferList ? `${nbl.id} is not a clone of the packet ${classify.netBufferList ?? "(none)"} classified at ${classify.layerId}` : `${nbl.id} was not reinjected before FwpsCompleteOperation0`,
       );
@@ -734,22 +785,28 @@ function completeOperation(state: ModelState, call: Call<"FwpsCompleteOperation0
     judge.require("complete/status", status !== undefined && status !== STATUS.SUCCESS, `${call.fn} returned ${String(status)} for a valid completion`);
   }
   if (pend === undefined || pend.completed) return state;
-  return { ...state, pends: withEntry(state.pends, pend.completionContext, { ...pend, completed: true }) };
+  return { ...state, pends: state.pends.set(pend.completionContext, { ...pend, completed: true }) };
 }
 
 // -------------------------------------------------------------------------------------------------
 // FwpsQueryPacketInjectionState0.
 // -------------------------------------------------------------------------------------------------
 
+/** The most recent successful injection of `nbl` through `handleId`, if any. */
+function lastInjectionThrough(nbl: NetBufferList, handleId: string): InjectionMark | undefined {
+  for (let entry = nbl.injections; entry !== null; entry = entry.previous) if (entry.mark.handle === handleId) return entry.mark;
+  return undefined;
+}
+
 /** The injection state the digest (Q1, Q2) gives for `nbl` queried through `handleId`. */
 export function injectionStateOf(state: ModelState, handleId: string, nbl: NetBufferList): { injectionState: string; injectionContext: string | null } {
-  const last = nbl.injections.at(-1);
+  const last = nbl.injections?.mark;
   if (last === undefined) return { injectionState: "FWPS_PACKET_NOT_INJECTED", injectionContext: null };
   if (last.handle === handleId) return { injectionState: "FWPS_PACKET_INJECTED_BY_SELF", injectionContext: last.injectionContext };
   const seen = new Set<string>([nbl.id]);
   for (let ancestor = nbl.parent === null ? undefined : state.nbls.get(nbl.parent); ancestor !== undefined && !seen.has(ancestor.id); ancestor = ancestor.parent === null ? undefined : state.nbls.get(ancestor.parent)) {
     seen.add(ancestor.id);
-    const mark = [...ancestor.injections].reverse().find((candidate) => candidate.handle === handleId);
+    const mark = lastInjectionThrough(ancestor, handleId);
     if (mark !== undefined) return { injectionState: "FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF", injectionContext: mark.injectionContext };
   }
   return { injectionState: "FWPS_PACKET_INJECTED_BY_OTHER", injectionContext: null };
@@ -784,7 +841,7 @@ function queryInjectionState(state: ModelState, call: Call<"FwpsQueryPacketInjec
 function indicate(state: ModelState, id: string, netBufferCount: number): ModelState {
   const existing = state.nbls.get(id);
   if (existing !== undefined && !existing.freed) return state;
-  return { ...state, nbls: withEntry(state.nbls, id, newNbl(id, "indicated", netBufferCount)) };
+  return withNbl(state, newNbl(id, "indicated", netBufferCount));
 }
 
 function environment(state: ModelState, event: Exclude<TraceEvent, CallEvent | { kind: "completion" | "return" }>, judge: Judge): ModelState {
@@ -804,16 +861,14 @@ function environment(state: ModelState, event: Exclude<TraceEvent, CallEvent | {
       let next = state;
       for (const id of event.netBufferListChain) next = indicate(next, id, 1);
       const aborted = event.streamFlags.includes("FWPS_STREAM_FLAG_SEND_ABORT");
-      const abortedFlows = new Set(state.abortedFlows);
-      if (aborted) abortedFlows.add(event.flowId);
-      else abortedFlows.delete(event.flowId);
+      const abortedFlows = aborted ? state.abortedFlows.set(event.flowId, true) : state.abortedFlows.delete(event.flowId);
       const streamData = { id: event.streamData, layerId: event.layerId, flowId: event.flowId, chain: [...event.netBufferListChain], dataLength: event.dataLength };
-      return { ...next, abortedFlows, streamData: withEntry(state.streamData, event.streamData, streamData) };
+      return { ...next, abortedFlows, streamData: state.streamData.set(event.streamData, streamData) };
     }
     case "aleClassify": {
       const next = event.netBufferList === undefined ? state : indicate(state, event.netBufferList, 1);
       const handle = { id: event.completionHandle, layerId: event.layerId, reauthorization: event.reauthorization, netBufferList: event.netBufferList ?? null, pended: false };
-      return { ...next, completionHandles: withEntry(state.completionHandles, event.completionHandle, handle) };
+      return { ...next, completionHandles: state.completionHandles.set(event.completionHandle, handle) };
     }
     case "engineIdle":
       return judgeOwed(state, judge);
@@ -894,7 +949,7 @@ export function expectedResult(state: ModelState, driverCall: Omit<CallEvent, "k
     case "FwpsInjectionHandleDestroy0": {
       const handle = event.args.injectionHandle === null ? undefined : state.handles.get(event.args.injectionHandle);
       if (handle === undefined || handle.state !== "open") return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: true, ruleId: "handle-destroy/once" };
-      return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: false, ruleId: "handle-destroy/returns", mustBlock: injectionsThrough(state, handle.id).length > 0 };
+      return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: false, ruleId: "handle-destroy/returns", mustBlock: owedThrough(state, handle.id) > 0 };
     }
     case "FwpsInjectNetworkSendAsync0":
     case "FwpsInjectNetworkReceiveAsync0":
