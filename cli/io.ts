@@ -18,6 +18,13 @@ export class UsageError extends Error {
 
 /** The process's real streams. */
 export function processIo(): CommandIo {
+  // A reader that stops early (`| head`) is not an error of ours: stop quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(0);
+      throw error;
+    });
+  }
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),

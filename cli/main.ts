@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: () => import("./commands/check.ts"),
   schema: () => import("./commands/schema.ts"),
   run: () => import("./commands/run.ts"),
+  explore: () => import("./commands/explore.ts"),
   impls: () => import("./commands/impls.ts"),
   report: () => import("./commands/report.ts"),
 };

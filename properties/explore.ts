@@ -13,6 +13,7 @@ import { describe, type ModelState } from "../model/index.ts";
 import type { TraceEvent } from "../spec/events.ts";
 import type { EnginePort, PortFactory, PortOptions } from "../spec/port.ts";
 import { familyOf, type ApiFamily, type ApiFunction, type Platform } from "../spec/vocabulary.ts";
+import { DEFAULT_PORT_OPTIONS } from "./runner.ts";
 import { DEFAULT_SCOPE, enabledActions, type ExploreScope } from "./alphabet.ts";
 import { ConformanceSession, DivergenceError, type Action, type Divergence, type SessionSnapshot } from "./session.ts";
 
@@ -29,6 +30,8 @@ export interface ExploreOptions {
   readonly timeLimitMs?: number;
   /** Rule id -> times exercised; filled in across sequences. */
   readonly coverage?: Map<string, number>;
+  /** Only actions of these API families are sent (default: the port's own `families`). */
+  readonly families?: readonly ApiFamily[];
   /** Called when a level is complete, for progress display. */
   readonly onLevel?: (level: ExploreLevel) => void;
 }
@@ -114,9 +117,11 @@ function serialize(value: unknown): string {
   const cached = serialized.get(value);
   if (cached !== undefined) return cached;
   let out: string;
-  if (value instanceof Map) {
+  const entries = (value as { entries?: unknown }).entries;
+  if (!Array.isArray(value) && !(value instanceof Set) && typeof entries === "function") {
+    // A map (the model's persistent maps, or a Map): key=value pairs, in iteration order.
     const items: string[] = [];
-    for (const [key, entry] of value) items.push(`${serialize(key)}=${serialize(entry)}`);
+    for (const [key, entry] of entries.call(value) as Iterable<[unknown, unknown]>) items.push(`${serialize(key)}=${serialize(entry)}`);
     out = `[${items.join(",")}]`;
   } else if (Array.isArray(value) || typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function") {
     // Arrays, Maps (as [key, value] pairs), Sets and any other collection, in iteration order.
@@ -143,19 +148,13 @@ function familyOfAction(action: Action): ApiFamily | null {
 export async function explore(options: ExploreOptions): Promise<ExploreOutcome> {
   const started = performance.now();
   const scope = options.scope ?? DEFAULT_SCOPE;
-  const portOptions: PortOptions = {
-    policy: options.port?.policy ?? "fifo",
-    completionIrql: options.port?.completionIrql ?? "DISPATCH_LEVEL",
-    seed: options.port?.seed ?? 1,
-    batchSize: options.port?.batchSize ?? 2,
-    platform: options.port?.platform ?? "x64",
-  };
+  const portOptions: PortOptions = { ...DEFAULT_PORT_OPTIONS, ...options.port };
   const platform: Platform = portOptions.platform;
   const queued = portOptions.policy !== "immediate";
   const elapsed = () => (performance.now() - started) / 1000;
   const deadline = options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs;
 
-  let families: readonly ApiFamily[] | undefined;
+  let families: readonly ApiFamily[] | undefined = options.families;
   const levels: ExploreLevel[] = [];
   let sequences = 0;
   let states = 1;
@@ -242,4 +241,44 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
 function counterexampleOf(error: unknown, actions: readonly Action[], depth: number): ExploreCounterexample {
   if (error instanceof DivergenceError) return { divergence: error.divergence, error: null, actions, trace: error.trace, depth };
   return { divergence: null, error: String((error as Error | undefined)?.message ?? error), actions, trace: [], depth };
+}
+
+/** Settings of a replay of one saved sequence. */
+export interface ReplayOptions {
+  readonly factory: PortFactory;
+  readonly port?: Partial<PortOptions>;
+  readonly actions: readonly Action[];
+  readonly coverage?: Map<string, number>;
+  readonly callTimeoutMs?: number;
+}
+
+/** Runs one saved sequence (then drain, idle and unload, as the explorer does), reported like an exploration of it. */
+export async function replayActions(options: ReplayOptions): Promise<ExploreOutcome> {
+  const started = performance.now();
+  const port = await options.factory({ ...DEFAULT_PORT_OPTIONS, ...options.port });
+  const session = new ConformanceSession(port, {
+    platform: options.port?.platform ?? DEFAULT_PORT_OPTIONS.platform,
+    ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
+    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+  });
+  let counterexample: ExploreCounterexample | null = null;
+  try {
+    for (const action of options.actions) await session.applyAction(action);
+    await session.finish(false);
+  } catch (error) {
+    counterexample = counterexampleOf(error, options.actions, options.actions.length);
+  } finally {
+    await port.dispose?.();
+  }
+  return {
+    ok: counterexample === null,
+    states: options.actions.length + 1,
+    distinctStates: 0,
+    sequences: 1,
+    seconds: (performance.now() - started) / 1000,
+    depthCompleted: options.actions.length,
+    interrupted: false,
+    levels: [],
+    counterexample,
+  };
 }

@@ -101,9 +101,18 @@ pre.calls .line.diverged .ln { color: var(--fail); font-weight: 700; }
 
 function settingsFacts(report: Report): string {
   const settings = report.settings;
+  const exploration = report.exploration;
   const facts: [string, string][] = [
-    ["seed", String(settings.seed)],
-    ["runs", `${report.counts.runs} of ${settings.runs} asked for, up to ${settings.maxCommands} operations each`],
+    ...(exploration === undefined
+      ? ([
+          ["seed", String(settings.seed)],
+          ["runs", `${report.counts.runs} of ${settings.runs} asked for, up to ${settings.maxCommands} operations each`],
+        ] as [string, string][])
+      : ([
+          ["exploration", `every sequence up to ${exploration.depth} steps: ${exploration.sequences} sequences, ${exploration.states} states, ${exploration.distinctStates} distinct up to renaming`],
+          ["states per second", String(Math.round(exploration.statesPerSec))],
+          ["scope", Object.entries(exploration.scope).map(([name, value]) => `${name} ${Array.isArray(value) ? value.join("/") : String(value)}`).join(", ")],
+        ] as [string, string][])),
     ["completion policy", settings.policy],
     ["completion IRQL", settings.completionIrql],
     ["scheduled interleavings", settings.scheduled ? "yes" : "no"],
@@ -212,10 +221,14 @@ function counterexampleArticle(report: Report, counterexample: CounterexampleRep
   const configuration = counterexample.configuration;
   const replay: [string, string][] = [
     ["configuration", `${configuration.policy} delivery, completions at ${configuration.completionIrql}, ${configuration.scheduled ? "scheduled interleavings" : "not scheduled"}`],
-    ["seed", String(counterexample.seed)],
-    ["path", counterexample.path],
+    ...(counterexample.origin === "explored"
+      ? ([["found by", `bounded exhaustive exploration, after ${counterexample.runsToFailure} sequences (a shortest diverging sequence, not shrunk)`]] as [string, string][])
+      : ([
+          ["seed", String(counterexample.seed)],
+          ["path", counterexample.path],
+          ["found after", `${counterexample.runsToFailure} runs, shrunk ${counterexample.shrinks} times`],
+        ] as [string, string][])),
     ["replay file", counterexample.replayFile ?? "not saved"],
-    ["found after", `${counterexample.runsToFailure} runs, shrunk ${counterexample.shrinks} times`],
   ];
   // One line of <pre> text per call, so that the page reads (and copies) the same without the style sheet.
   return `<article class="counterexample kind-${counterexample.kind}" id="counterexample-${number}" data-rules="${escape(counterexample.ruleIds.join(" "))}" data-kind="${counterexample.kind}" data-step="${counterexample.step}">

@@ -3,7 +3,7 @@
  * = the rule's API family, name = the rule id), failures carrying the counterexamples that name the
  * rule as the WFP calls a driver author would write, with seed, path and replay file.
  */
-import type { CounterexampleReport, Report, RuleResult, RuleVerdict } from "./report.ts";
+import { provenance, type CounterexampleReport, type Report, type RuleResult, type RuleVerdict } from "./report.ts";
 
 /** Why a rule with a skipped verdict was not checked. */
 const SKIP_REASON: Partial<Record<RuleVerdict, string>> = {
@@ -58,7 +58,7 @@ function counterexampleText(counterexample: CounterexampleReport, index: number)
     ...counterexample.calls.map((call, position) => `${position + 1 === counterexample.step ? ">>" : "  "} ${String(position + 1).padStart(width)}  ${call}`),
     "",
     `Configuration: ${configurationText(counterexample)}.`,
-    `Seed ${counterexample.seed}, path "${counterexample.path}"${counterexample.replayFile === null ? "" : `, replay file ${counterexample.replayFile}`}; found after ${counterexample.runsToFailure} runs, shrunk ${counterexample.shrinks} times.`,
+    provenance(counterexample),
     `Replay: ${counterexample.replay}`,
   ];
   return lines.join("\n");

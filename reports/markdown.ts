@@ -2,7 +2,7 @@
  * The Markdown report: short enough for a CI job summary. A verdict line, the counts, the failing
  * rules, and each counterexample as the WFP calls a driver author would write.
  */
-import type { Report } from "./report.ts";
+import { provenance, type Report } from "./report.ts";
 
 const ICON: Record<string, string> = {
   passed: "pass",
@@ -23,7 +23,14 @@ export function renderMarkdown(report: Report): string {
   lines.push(report.conformant ? "**Conformant**: no rule of the catalogue was broken." : "**Not conformant**: the implementation breaks the rules below.");
   lines.push("");
   if (report.adapterError) lines.push("**The implementation could not be driven** (an adapter or harness error; see the counterexamples).", "");
-  lines.push(`Seed ${report.settings.seed}, ${c.runs} runs of up to ${report.settings.maxCommands} operations, completions ${report.settings.policy} at ${report.settings.completionIrql}${report.settings.scheduled ? ", scheduled interleavings" : ""}${report.settings.shard === null ? "" : `, shard ${report.settings.shard}`}${report.interrupted ? " (stopped by the time limit)" : ""}; ${report.timings.seconds.toFixed(1)} s.`);
+  const exploration = report.exploration;
+  if (exploration !== undefined) {
+    lines.push(`Bounded exhaustive exploration to depth ${exploration.depth}: ${exploration.sequences} sequences checked, ${exploration.states} states reached, ${exploration.distinctStates} distinct up to renaming, ${Math.round(exploration.statesPerSec)} states/s${report.interrupted ? " (stopped by the time limit)" : ""}; ${report.timings.seconds.toFixed(1)} s.`);
+    lines.push("", "| configuration | sequences | distinct states | depth completed | shortest divergence | seconds |", "|---|---:|---:|---:|---:|---:|");
+    for (const entry of exploration.configurations) {
+      lines.push(`| ${entry.configuration.policy} at ${entry.configuration.completionIrql} | ${entry.sequences} | ${entry.distinctStates} | ${entry.depthCompleted}${entry.interrupted ? " (time limit)" : ""} | ${entry.divergenceAtDepth ?? "none"} | ${entry.seconds.toFixed(1)} |`);
+    }
+  } else lines.push(`Seed ${report.settings.seed}, ${c.runs} runs of up to ${report.settings.maxCommands} operations, completions ${report.settings.policy} at ${report.settings.completionIrql}${report.settings.scheduled ? ", scheduled interleavings" : ""}${report.settings.shard === null ? "" : `, shard ${report.settings.shard}`}${report.interrupted ? " (stopped by the time limit)" : ""}; ${report.timings.seconds.toFixed(1)} s.`);
   lines.push("");
   lines.push("| rules | passed | failed | expected failures | unexpected passes | not implemented | not exercised | not modelled |");
   lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -41,7 +48,8 @@ export function renderMarkdown(report: Report): string {
     lines.push("", "```c");
     counterexample.calls.forEach((call, step) => lines.push(`${step + 1 === counterexample.step ? ">>" : "  "} ${call}`));
     lines.push("```", "");
-    lines.push(`Seed ${counterexample.seed}, path \`${counterexample.path}\`, ${counterexample.configuration.policy} delivery at ${counterexample.configuration.completionIrql}${counterexample.configuration.scheduled ? ", scheduled" : ""}; ${counterexample.runsToFailure} runs to the first failure, ${counterexample.shrinks} shrinks.`, "");
+    if (counterexample.origin === "explored") lines.push(`${counterexample.configuration.policy} delivery at ${counterexample.configuration.completionIrql}. ${provenance(counterexample)}`, "");
+    else lines.push(`Seed ${counterexample.seed}, path \`${counterexample.path}\`, ${counterexample.configuration.policy} delivery at ${counterexample.configuration.completionIrql}${counterexample.configuration.scheduled ? ", scheduled" : ""}; ${counterexample.runsToFailure} runs to the first failure, ${counterexample.shrinks} shrinks.`, "");
     lines.push(`Replay: \`${counterexample.replay}\``);
   });
   return lines.join("\n") + "\n";

@@ -43,6 +43,8 @@ export const CounterexampleSchema = z.strictObject({
   replay: z.string(),
   runsToFailure: z.number().int().nonnegative(),
   shrinks: z.number().int().nonnegative(),
+  /** "explored" for a shortest sequence found by `explore` (seed and path then mean nothing). */
+  origin: z.enum(["generated", "explored"]).optional(),
 });
 export type CounterexampleReport = z.infer<typeof CounterexampleSchema>;
 
@@ -68,6 +70,32 @@ export const SettingsSchema = z.strictObject({
   timeLimitSeconds: z.number().positive().nullable(),
   callTimeoutMs: z.number().int().positive(),
 });
+
+/** What a bounded exhaustive exploration (`wfp-conform explore`) checked, per configuration and in all. */
+export const ExplorationSchema = z.strictObject({
+  depth: z.number().int().nonnegative(),
+  scope: z.record(z.string(), z.union([z.number(), z.boolean(), z.array(z.string())])),
+  states: z.number().int().nonnegative(),
+  distinctStates: z.number().int().nonnegative(),
+  sequences: z.number().int().nonnegative(),
+  statesPerSec: z.number().nonnegative(),
+  seconds: z.number().nonnegative(),
+  configurations: z.array(
+    z.strictObject({
+      configuration: ConfigurationSchema,
+      states: z.number().int().nonnegative(),
+      distinctStates: z.number().int().nonnegative(),
+      sequences: z.number().int().nonnegative(),
+      seconds: z.number().nonnegative(),
+      /** Deepest level explored completely. */
+      depthCompleted: z.number().int().nonnegative(),
+      /** Length of the shortest diverging sequence, or null when none was found. */
+      divergenceAtDepth: z.number().int().nonnegative().nullable(),
+      interrupted: z.boolean(),
+    }),
+  ),
+});
+export type Exploration = z.infer<typeof ExplorationSchema>;
 
 export const ReportSchema = z.strictObject({
   tool: z.literal("wfp-conformance"),
@@ -97,6 +125,8 @@ export const ReportSchema = z.strictObject({
   counterexamples: z.array(CounterexampleSchema),
   interrupted: z.boolean(),
   timings: z.strictObject({ startedAt: z.string(), seconds: z.number().nonnegative() }),
+  /** Present in the reports of `wfp-conform explore`. */
+  exploration: ExplorationSchema.optional(),
 });
 export type Report = z.infer<typeof ReportSchema>;
 
@@ -178,6 +208,14 @@ export function assembleReport(parts: ReportParts): Report {
     interrupted: parts.interrupted,
     timings: { startedAt: parts.startedAt, seconds: parts.seconds },
   };
+}
+
+/** Where a counterexample came from, in one sentence. */
+export function provenance(counterexample: CounterexampleReport): string {
+  if (counterexample.origin === "explored") {
+    return `Found by bounded exhaustive exploration after ${counterexample.runsToFailure} sequences: a shortest diverging sequence, so not shrunk${counterexample.replayFile === null ? "" : `; replay file ${counterexample.replayFile}`}.`;
+  }
+  return `Seed ${counterexample.seed}, path "${counterexample.path}"${counterexample.replayFile === null ? "" : `, replay file ${counterexample.replayFile}`}; found after ${counterexample.runsToFailure} runs, shrunk ${counterexample.shrinks} times.`;
 }
 
 /** One runner outcome's counterexample, as the report shows it. */

@@ -63,7 +63,7 @@ export type ReplayFile = z.infer<typeof ReplayFileSchema>;
 
 type RunConfiguration = { readonly policy: DeliveryPolicy; readonly completionIrql: "PASSIVE_LEVEL" | "DISPATCH_LEVEL"; readonly scheduled: boolean };
 
-function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
+export function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0) throw new UsageError(`--${name} must be a non-negative integer, not "${text}"`);
