@@ -8,7 +8,9 @@ import type { RuleId } from "../spec/rules.ts";
 import { INJECTION_TYPES, MEMORY_ALLOCATION_ALIGNMENT, PENDABLE_LAYERS, STATUS, STREAM_LAYERS } from "../spec/vocabulary.ts";
 import { Judge, describeAllowed, statusAllowed, type Expectation, type StatusExpectation, type Violation } from "./judge.ts";
 import {
+  nblWith,
   newNbl,
+  updated,
   withNbl,
   type InjectionHandle,
   type InjectionMark,
@@ -163,7 +165,7 @@ function handleCreate(state: ModelState, call: Call<"FwpsInjectionHandleCreate0"
   }
   judge.require(expectation.ruleId, liveHandle(state, id) !== undefined, `FwpsInjectionHandleCreate0 returned ${id}, which is already a live handle`);
   const handle: InjectionHandle = { id, addressFamily: call.args.addressFamily, types: [...new Set(call.args.flags)], state: "open" };
-  return { ...state, handles: state.handles.set(id, handle) };
+  return updated(state, { handles: state.handles.set(id, handle) });
 }
 
 function handleDestroy(state: ModelState, call: Call<"FwpsInjectionHandleDestroy0">, judge: Judge, callId: string | undefined): ModelState {
@@ -179,11 +181,11 @@ function handleDestroy(state: ModelState, call: Call<"FwpsInjectionHandleDestroy
   if (!valid || handle === undefined) {
     // Misuse: whatever the engine does is not judged; a blocked misuse still owes its return.
     if (call.ret !== undefined) return state;
-    return { ...state, blockedDestroys: state.blockedDestroys.set(blockedKey, { callId: blockedKey, handle: null, reportedMissing: false }) };
+    return updated(state, { blockedDestroys: state.blockedDestroys.set(blockedKey, { callId: blockedKey, handle: null, reportedMissing: false }) });
   }
-  const closing = { ...state, handles: state.handles.set(handle.id, { ...handle, state: "closing" as const }) };
+  const closing = updated(state, { handles: state.handles.set(handle.id, { ...handle, state: "closing" as const }) });
   if (call.ret === undefined) {
-    return { ...closing, blockedDestroys: state.blockedDestroys.set(blockedKey, { callId: blockedKey, handle: handle.id, reportedMissing: false }) };
+    return updated(closing, { blockedDestroys: state.blockedDestroys.set(blockedKey, { callId: blockedKey, handle: handle.id, reportedMissing: false }) });
   }
   return destroyReturned(closing, handle.id, call.ret, judge);
 }
@@ -199,7 +201,7 @@ function destroyReturned(state: ModelState, handleId: string, ret: Record<string
   judge.require("handle-destroy/returns", ret["status"] !== STATUS.SUCCESS, `FwpsInjectionHandleDestroy0(${handleId}) returned ${String(ret["status"] ?? "no status")}, not STATUS_SUCCESS`);
   judge.exercise("handle-destroy/no-completion-after-return");
   const handle = state.handles.get(handleId)!;
-  return { ...state, handles: state.handles.set(handleId, { ...handle, state: "destroyed" as const }) };
+  return updated(state, { handles: state.handles.set(handleId, { ...handle, state: "destroyed" as const }) });
 }
 
 function returnEvent(state: ModelState, event: Extract<TraceEvent, { kind: "return" }>, judge: Judge): ModelState {
@@ -212,11 +214,10 @@ function returnEvent(state: ModelState, event: Extract<TraceEvent, { kind: "retu
     );
     return state;
   }
-  const unblocked: ModelState = {
-    ...state,
+  const unblocked = updated(state, {
     blockedDestroys: state.blockedDestroys.delete(event.callId),
     returnedCalls: state.returnedCalls.set(event.callId, true),
-  };
+  });
   return blocked.handle === null ? unblocked : destroyReturned(unblocked, blocked.handle, event.ret, judge);
 }
 
@@ -366,7 +367,7 @@ function inject(state: ModelState, call: InjectCall, judge: Judge): ModelState {
   if (status !== STATUS.SUCCESS) {
     // The caller keeps the NBLs (A2): remember that their last injection failed.
     let next = state;
-    for (const nbl of liveNbls) if (nbl.inFlight === null) next = withNbl(next, { ...nbl, lastInjectFailed: true });
+    for (const nbl of liveNbls) if (nbl.inFlight === null) next = withNbl(next, nblWith(nbl, { lastInjectFailed: true }));
     return next;
   }
   if (nonNull.length === 0) return state; // a NULL-NBL disconnect owes no completion (S4)
@@ -383,26 +384,25 @@ function inject(state: ModelState, call: InjectCall, judge: Judge): ModelState {
   const mark: InjectionMark = { handle: handleId ?? "NULL", injectionContext: call.args.injectionContext };
   let next = state;
   for (const nbl of liveNbls) {
-    next = withNbl(next, {
-      ...nbl,
+    const injected = nblWith(nbl, {
       inFlight: injectionId,
       injections: { mark, previous: nbl.injections },
       lastInjectFailed: false,
       forwardInjected: nbl.forwardInjected || family === "forward",
       streamInjected: nbl.streamInjected || family === "stream",
     });
+    next = withNbl(next, injected);
   }
   // The indexes: each NBL owed is owed by this injection too, and the handle owes its completions.
   let owedBy = next.owedBy;
   for (const id of new Set(nonNull)) owedBy = owedBy.set(id, [...(owedBy.get(id) ?? []), injectionId]);
   const owedThroughHandle = owedThrough(next, injection.handle) + nonNull.length;
-  return {
-    ...next,
+  return updated(next, {
     injections: next.injections.set(injectionId, injection),
     injectionCount: state.injectionCount + 1,
     owedBy,
     owedThrough: next.owedThrough.set(injection.handle, owedThroughHandle),
-  };
+  });
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -458,14 +458,13 @@ function completion(state: ModelState, event: Extract<TraceEvent, { kind: "compl
   const injections = owed.length === 0 ? state.injections.delete(injection.id) : state.injections.set(injection.id, { ...injection, owed });
   const stillOwedBy = owedById!.filter((injectionId) => injectionId !== injection.id);
   const stillOwedThrough = owedThrough(state, injection.handle) - (injection.owed.length - owed.length);
-  const indexed: ModelState = {
-    ...state,
+  const indexed = updated(state, {
     injections,
     owedBy: stillOwedBy.length === 0 ? state.owedBy.delete(id) : state.owedBy.set(id, stillOwedBy),
     owedThrough: stillOwedThrough === 0 ? state.owedThrough.delete(injection.handle) : state.owedThrough.set(injection.handle, stillOwedThrough),
-  };
+  });
   const nbl = state.nbls.get(id);
-  return nbl === undefined ? indexed : withNbl(indexed, { ...nbl, inFlight: nbl.inFlight === injection.id ? null : nbl.inFlight, completed: true });
+  return nbl === undefined ? indexed : withNbl(indexed, nblWith(nbl, { inFlight: nbl.inFlight === injection.id ? null : nbl.inFlight, completed: true }));
 }
 
 /** At engineIdle and driverUnload: completions still owed, and blocked destroys that should have returned. */
@@ -484,7 +483,7 @@ function judgeOwed(state: ModelState, judge: Judge): ModelState {
     judge.require("handle-destroy/returns", true, `FwpsInjectionHandleDestroy0${blocked.handle === null ? "" : `(${blocked.handle})`} (call ${blocked.callId}) has nothing left to wait for but has not returned`);
     blockedDestroys = blockedDestroys.set(blocked.callId, { ...blocked, reportedMissing: true });
   }
-  return { ...state, injections, blockedDestroys };
+  return updated(state, { injections, blockedDestroys });
 }
 
 /** At driverUnload: what the driver leaked. */
@@ -525,13 +524,13 @@ function allocatePool(state: ModelState, call: Call<"NdisAllocateNetBufferListPo
   const status = judgeStatus(judge, call.fn, expectation, call.ret);
   const id = call.ret?.poolHandle;
   if (status !== STATUS.SUCCESS || id === undefined) return state;
-  return { ...state, pools: state.pools.set(id, { id, live: true }) };
+  return updated(state, { pools: state.pools.set(id, { id, live: true }) });
 }
 
 function freePool(state: ModelState, call: Call<"NdisFreeNetBufferListPool">): ModelState {
   const id = call.args.poolHandle;
   if (id === null || !state.pools.has(id)) return state;
-  return { ...state, pools: state.pools.set(id, { id, live: false }) };
+  return updated(state, { pools: state.pools.set(id, { id, live: false }) });
 }
 
 /** Registers an NBL an allocating call returned, checking it names no live NBL. */
@@ -625,7 +624,7 @@ function cloneStreamData(state: ModelState, call: Call<"FwpsCloneStreamData0">, 
   let next = state;
   for (const id of members) next = withNbl(next, newNbl(id, "streamClone", 1, null, chainId));
   const chain = { id: chainId, streamData: streamDataId ?? "NULL", members: [...members], discarded: false };
-  return { ...next, ...withChain(next, chain) };
+  return updated(next, withChain(next, chain));
 }
 
 /** The key of a chain's member list in the chainByMembers index. */
@@ -676,7 +675,7 @@ function requireFreeable(state: ModelState, judge: Judge, id: string | null): Ne
 
 function markFreed(state: ModelState, nbls: readonly NetBufferList[]): ModelState {
   let next = state;
-  for (const nbl of nbls) next = withNbl(next, { ...nbl, freed: true, inFlight: null });
+  for (const nbl of nbls) next = withNbl(next, nblWith(nbl, { freed: true, inFlight: null }));
   return next;
 }
 
@@ -722,7 +721,7 @@ function discardClonedStreamData(state: ModelState, call: Call<"FwpsDiscardClone
     chain === undefined ? `${list.join(" -> ")} is not a chain FwpsCloneStreamData0 returned (whole, in order)` : `the chain was injected (${injected.join(", ")}); its NBLs are freed one by one after their completions`,
   );
   const freed = markFreed(state, live);
-  return chain === undefined ? freed : { ...freed, chains: freed.chains.set(chain.id, { ...chain, discarded: true }) };
+  return chain === undefined ? freed : updated(freed, { chains: freed.chains.set(chain.id, { ...chain, discarded: true }) });
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -758,7 +757,7 @@ function pendOperation(state: ModelState, call: Call<"FwpsPendOperation0">, judg
   }
   judge.require(expectation.ruleId, state.pends.get(context)?.completed === false, `${call.fn} returned ${context}, a completion context still pending`);
   const completionHandles = handle === undefined ? state.completionHandles : state.completionHandles.set(handleId, { ...handle, pended: true });
-  return { ...state, completionHandles, pends: state.pends.set(context, { completionContext: context, completionHandle: handleId, completed: false }) };
+  return updated(state, { completionHandles, pends: state.pends.set(context, { completionContext: context, completionHandle: handleId, completed: false }) });
 }
 
 function completeOperation(state: ModelState, call: Call<"FwpsCompleteOperation0">, judge: Judge): ModelState {
@@ -785,7 +784,7 @@ function completeOperation(state: ModelState, call: Call<"FwpsCompleteOperation0
     judge.require("complete/status", status !== undefined && status !== STATUS.SUCCESS, `${call.fn} returned ${String(status)} for a valid completion`);
   }
   if (pend === undefined || pend.completed) return state;
-  return { ...state, pends: state.pends.set(pend.completionContext, { ...pend, completed: true }) };
+  return updated(state, { pends: state.pends.set(pend.completionContext, { ...pend, completed: true }) });
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -847,9 +846,9 @@ function indicate(state: ModelState, id: string, netBufferCount: number): ModelS
 function environment(state: ModelState, event: Exclude<TraceEvent, CallEvent | { kind: "completion" | "return" }>, judge: Judge): ModelState {
   switch (event.kind) {
     case "tcpipStack":
-      return { ...state, stackReady: event.ready };
+      return updated(state, { stackReady: event.ready });
     case "resources":
-      return { ...state, resourcesExhausted: event.exhausted };
+      return updated(state, { resourcesExhausted: event.exhausted });
     case "packetIndicated": {
       const injected = state.nbls.get(event.netBufferList);
       judge.require("forward-inject/not-reindicated", injected?.forwardInjected === true, `${event.netBufferList}, forward-injected by the driver, was indicated again at ${event.layerId}`);
@@ -863,19 +862,19 @@ function environment(state: ModelState, event: Exclude<TraceEvent, CallEvent | {
       const aborted = event.streamFlags.includes("FWPS_STREAM_FLAG_SEND_ABORT");
       const abortedFlows = aborted ? state.abortedFlows.set(event.flowId, true) : state.abortedFlows.delete(event.flowId);
       const streamData = { id: event.streamData, layerId: event.layerId, flowId: event.flowId, chain: [...event.netBufferListChain], dataLength: event.dataLength };
-      return { ...next, abortedFlows, streamData: state.streamData.set(event.streamData, streamData) };
+      return updated(next, { abortedFlows, streamData: state.streamData.set(event.streamData, streamData) });
     }
     case "aleClassify": {
       const next = event.netBufferList === undefined ? state : indicate(state, event.netBufferList, 1);
       const handle = { id: event.completionHandle, layerId: event.layerId, reauthorization: event.reauthorization, netBufferList: event.netBufferList ?? null, pended: false };
-      return { ...next, completionHandles: state.completionHandles.set(event.completionHandle, handle) };
+      return updated(next, { completionHandles: state.completionHandles.set(event.completionHandle, handle) });
     }
     case "engineIdle":
       return judgeOwed(state, judge);
     case "driverUnload": {
       const next = judgeOwed(state, judge);
       judgeLeaks(next, judge);
-      return { ...next, unloaded: true };
+      return updated(next, { unloaded: true });
     }
   }
 }
