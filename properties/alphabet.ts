@@ -234,6 +234,7 @@ export function enabledActions(view: ModelView, scope: ExploreScope, position: n
   // ---------------------------------------------------------------- pend / complete
   if (view.completionHandles.length < scope.maxClassifies) {
     add({ kind: "environment", event: { kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4", completionHandle: `ch${position}`, reauthorization: false, netBufferList: `accepted${position}` } });
+    add({ kind: "environment", event: { kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_CONNECT_V4", completionHandle: `ch${position}`, reauthorization: false } });
     add({ kind: "environment", event: { kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_CONNECT_V4", completionHandle: `ch${position}`, reauthorization: true } });
   }
   for (const handle of view.completionHandles.filter((candidate) => !candidate.pended)) add(call("FwpsPendOperation0", "PASSIVE_LEVEL", { completionHandle: handle.id }));

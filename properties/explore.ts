@@ -32,8 +32,18 @@ export interface ExploreOptions {
   readonly coverage?: Map<string, number>;
   /** Only actions of these API families are sent (default: the port's own `families`). */
   readonly families?: readonly ApiFamily[];
+  /** Called for every distinct state reached, with the sequence that reached it and its trace (before the idle and unload checks). */
+  readonly onNewState?: (reached: ReachedState) => void;
   /** Called when a level is complete, for progress display. */
   readonly onLevel?: (level: ExploreLevel) => void;
+}
+
+/** A distinct state the exploration reached. */
+export interface ReachedState {
+  readonly depth: number;
+  readonly actions: readonly Action[];
+  /** The canonical trace of the sequence (calls with their results, environment and engine events). */
+  readonly trace: readonly TraceEvent[];
 }
 
 /** Figures of one completed level (all sequences of one length). */
@@ -85,13 +95,16 @@ const HISTORY = new Set(["returnedCalls", "injectionCount"]);
 
 /**
  * A key that is equal for two model states exactly when one is the other with its ids renamed
- * (ids are renamed in order of first appearance, objects listed in creation order). Equal keys
+ * (ids are renamed in order of first appearance, objects listed in creation order). `aliases`
+ * adds what the harness saw of the implementation that the model does not record: canonical ids
+ * the implementation gave the same id (an engine that reuses a freed NBL's id). Equal keys
  * always mean equal states up to renaming; states that differ only in the creation order of their
  * objects may get different keys, which costs revisits, never a missed state.
  */
-export function stateKey(state: ModelState): string {
+export function stateKey(state: ModelState, aliases: readonly (readonly string[])[] = []): string {
   // Ids are written between MARK characters: every odd part of the split is an id.
-  const parts = serialize(state).split(MARK);
+  const aliasing = aliases.length === 0 ? "" : `|aliases:${aliases.map((group) => group.map((id) => `${MARK}${id}${MARK}`).join("=")).join(",")}`;
+  const parts = (serialize(state) + aliasing).split(MARK);
   const names = new Map<string, string>();
   for (let index = 1; index < parts.length; index += 2) {
     const id = parts[index]!;
@@ -175,7 +188,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     try {
       const session = from === null ? new ConformanceSession(port, sessionOptions) : await ConformanceSession.resume(port, sessionOptions, from);
       if (action !== null) await session.applyAction(action);
-      const key = stateKey(session.modelState);
+      const key = stateKey(session.modelState, session.idAliases());
       if (visited.has(key)) return null;
       visited.add(key);
       const reached = session.snapshot();
@@ -224,7 +237,10 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
         states += 1;
         try {
           const reached = await extend(node.snapshot, action, visited);
-          if (reached !== null) next.push({ actions, snapshot: reached });
+          if (reached !== null) {
+            next.push({ actions, snapshot: reached });
+            options.onNewState?.({ depth, actions, trace: reached.events });
+          }
         } catch (error) {
           return outcome(counterexampleOf(error, actions, depth), visited, false);
         }

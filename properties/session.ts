@@ -81,6 +81,17 @@ class IdRenaming {
   get used(): Readonly<Record<IdKind, number>> {
     return { ...this.counters };
   }
+
+  /** Canonical ids that name the same implementation id (an implementation that reuses ids), as groups. */
+  aliases(): string[][] {
+    const byImplementation = new Map<string, string[]>();
+    for (const [canonicalId, implementationId] of this.toImplementation) {
+      const group = byImplementation.get(implementationId);
+      if (group === undefined) byImplementation.set(implementationId, [canonicalId]);
+      else group.push(canonicalId);
+    }
+    return [...byImplementation.values()].filter((group) => group.length > 1);
+  }
 }
 
 /** The result keys that carry engine-made ids, per function. */
@@ -469,6 +480,14 @@ export class ConformanceSession {
   /** The model's state now (immutable). */
   get modelState(): ModelState {
     return this.state;
+  }
+
+  /**
+   * Canonical ids the implementation gave the same id (it reuses ids: a freed NBL's id now names
+   * another). The model cannot see this, but what the harness sends next depends on it.
+   */
+  idAliases(): string[][] {
+    return this.ids.aliases();
   }
 
   /** This point of the session, to resume from on a fresh implementation (see `resume`). */
