@@ -1,7 +1,9 @@
 /**
  * A fast path for validating trace events: each zod schema of `events.ts` is compiled once into a
  * plain function that accepts exactly the values the schema accepts, and returns the same output
- * (defaults filled in, fresh objects and arrays). The zod schemas stay authoritative:
+ * (defaults filled in, fresh objects and arrays). The function is generated as JavaScript source
+ * from the schema's definition (one straight-line check per field, as zod's own JIT does for
+ * objects), about ten times faster than zod's parse. The zod schemas stay authoritative:
  *
  * - the compiler knows only the zod constructs the trace schemas use (strict objects, strings with
  *   length and regex checks, safe non-negative integers, literals, enums, booleans, nullable,
@@ -59,220 +61,250 @@ function requireUnconditional(check: CheckDef): void {
   if (check.when !== undefined && check.when.name !== "_whenHasLength") throw new Unsupported("a conditional check");
 }
 
-/** Thrown inside the compiler for a construct it does not know; the schema is then left to zod. */
+/** Thrown inside the compiler for a construct it does not know (or where code generation is not allowed); the schema is then left to zod. */
 class Unsupported extends Error {}
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
-/** A plain object as JSON.parse makes it: not null, not an array, with the ordinary prototype (or none). */
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
-}
+/** What the generated code refers to: constants it cannot spell as literals (sets, regexes, default values). */
+class Constants {
+  readonly values: unknown[] = [];
 
-function stringParser(def: Def): FastParser {
-  let minimum = 0;
-  let maximum = Infinity;
-  const patterns: RegExp[] = [];
-  for (const { _zod } of def.checks ?? []) {
-    const check = _zod.def;
-    requireUnconditional(check);
-    if (check.check === "min_length") minimum = Math.max(minimum, check.minimum!);
-    else if (check.check === "max_length") maximum = Math.min(maximum, check.maximum!);
-    else if (check.check === "string_format" && check.format === "regex" && check.pattern instanceof RegExp) patterns.push(check.pattern);
-    else throw new Unsupported(`string check ${check.check}`);
+  /** A JavaScript expression naming `value`. */
+  name(value: unknown): string {
+    this.values.push(value);
+    return `c[${this.values.length - 1}]`;
   }
-  return (value) => {
-    if (typeof value !== "string" || value.length < minimum || value.length > maximum) return NOT_FAST;
-    for (const pattern of patterns) {
-      pattern.lastIndex = 0;
-      if (!pattern.test(value)) return NOT_FAST;
-    }
-    return value;
-  };
 }
 
-function numberParser(def: Def): FastParser {
-  let safeInteger = false;
-  let lower = -Infinity;
-  let lowerInclusive = true;
-  for (const { _zod } of def.checks ?? []) {
-    const check = _zod.def;
-    requireUnconditional(check);
-    if (check.check === "number_format" && check.format === "safeint") safeInteger = true;
-    else if (check.check === "greater_than" && typeof check.value === "number" && check.value >= lower) {
-      lower = check.value;
-      lowerInclusive = check.inclusive === true;
-    } else throw new Unsupported(`number check ${check.check}`);
+/** A literal value as JavaScript source, for the values a literal schema can hold here. */
+function literalSource(value: unknown): string {
+  if (value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0)) || typeof value === "string") return JSON.stringify(value);
+  throw new Unsupported(`a literal ${String(value)}`);
+}
+
+/** Emits JavaScript source: statements that check the value in variable `input` and set variable `output`, or `return NOT`. */
+class Generator {
+  private next = 0;
+  readonly constants = new Constants();
+
+  /** A fresh variable name. */
+  variable(prefix: string): string {
+    this.next += 1;
+    return `${prefix}${this.next}`;
   }
-  return (value) => {
-    if (typeof value !== "number" || !Number.isFinite(value)) return NOT_FAST;
-    if (safeInteger && !Number.isSafeInteger(value)) return NOT_FAST;
-    if (lowerInclusive ? value < lower : value <= lower) return NOT_FAST;
-    return value;
-  };
-}
 
-/** How a field of an object treats an absent key. */
-interface Field {
-  readonly key: string;
-  readonly absent: "reject" | "omit" | "default";
-  readonly parse: FastParser;
-  readonly defaultOf?: () => unknown;
-}
-
-function fieldOf(key: string, schema: z.ZodType): Field {
-  const def = defOf(schema);
-  if (def.type === "optional") return { key, absent: "omit", parse: compile(def.innerType!) };
-  if (def.type === "default") return { key, absent: "default", parse: compile(def.innerType!), defaultOf: () => def.defaultValue };
-  return { key, absent: "reject", parse: compile(schema) };
-}
-
-function objectParser(def: Def): FastParser {
-  if (def.catchall === undefined || defOf(def.catchall).type !== "never") throw new Unsupported("an object that is not strict");
-  const shape = def.shape ?? {};
-  const keys = new Set(Object.keys(shape));
-  if (keys.has("__proto__")) throw new Unsupported("a __proto__ key");
-  const fields = Object.keys(shape).map((key) => fieldOf(key, shape[key]!));
-  return (value) => {
-    if (!isPlainRecord(value)) return NOT_FAST;
-    for (const key in value) if (!keys.has(key)) return NOT_FAST;
-    const output: Record<string, unknown> = {};
-    for (const field of fields) {
-      const item = value[field.key];
-      if (item === undefined) {
-        // As zod: a default fills an absent (or undefined) key; an optional key is kept only if present.
-        if (field.absent === "reject") return NOT_FAST;
-        if (field.absent === "default") output[field.key] = field.defaultOf!();
-        else if (field.key in value) output[field.key] = undefined;
-        continue;
+  /** Statements checking `input` against `schema` and assigning the parsed value to `output` (declared by the caller). */
+  emit(schema: z.ZodType, input: string, output: string): string {
+    const def = defOf(schema);
+    if (def.coerce === true) throw new Unsupported("coercion");
+    if (def.checks !== undefined && def.checks.length > 0 && !["string", "number", "array"].includes(def.type)) throw new Unsupported(`checks on ${def.type}`);
+    switch (def.type) {
+      case "string":
+        return this.string(def, input, output);
+      case "number":
+        return this.number(def, input, output);
+      case "boolean":
+        return `if (typeof ${input} !== "boolean") return NOT; ${output} = ${input};`;
+      case "literal": {
+        const values = def.values ?? [];
+        if (values.length === 0) throw new Unsupported("an empty literal");
+        return `if (${values.map((value) => `${input} !== ${literalSource(value)}`).join(" && ")}) return NOT; ${output} = ${input};`;
       }
-      const parsed = field.parse(item);
-      if (parsed === NOT_FAST) return NOT_FAST;
-      output[field.key] = parsed;
+      case "enum": {
+        const allowed = Object.values(def.entries ?? {});
+        if (!allowed.every((value) => typeof value === "string")) throw new Unsupported("an enum of non-strings");
+        return `if (typeof ${input} !== "string" || !${this.constants.name(new Set(allowed))}.has(${input})) return NOT; ${output} = ${input};`;
+      }
+      case "nullable":
+        return `if (${input} === null) ${output} = null; else { ${this.emit(def.innerType!, input, output)} }`;
+      case "optional":
+      case "default":
+        // Outside an object field, an absent value is left to zod; a present one is the inner schema's.
+        return `if (${input} === undefined) return NOT; ${this.emit(def.innerType!, input, output)}`;
+      case "object":
+        return this.object(def, input, output);
+      case "array":
+        return this.array(def, input, output);
+      case "union":
+        return this.union(def, input, output);
+      case "record":
+        return this.record(def, input, output);
+      case "unknown":
+        return `${output} = ${input};`;
+      default:
+        throw new Unsupported(`zod type ${def.type}`);
     }
-    return output;
-  };
+  }
+
+  private lengths(def: Def): { minimum: number; maximum: number } {
+    let minimum = 0;
+    let maximum = Infinity;
+    for (const { _zod } of def.checks ?? []) {
+      const check = _zod.def;
+      requireUnconditional(check);
+      if (check.check === "min_length") minimum = Math.max(minimum, check.minimum!);
+      else if (check.check === "max_length") maximum = Math.min(maximum, check.maximum!);
+    }
+    return { minimum, maximum };
+  }
+
+  private string(def: Def, input: string, output: string): string {
+    const { minimum, maximum } = this.lengths(def);
+    const tests: string[] = [`typeof ${input} !== "string"`];
+    if (minimum > 0) tests.push(`${input}.length < ${minimum}`);
+    if (maximum !== Infinity) tests.push(`${input}.length > ${maximum}`);
+    for (const { _zod } of def.checks ?? []) {
+      const check = _zod.def;
+      if (check.check === "min_length" || check.check === "max_length") continue;
+      if (check.check !== "string_format" || check.format !== "regex" || !(check.pattern instanceof RegExp)) throw new Unsupported(`string check ${check.check}`);
+      if (check.pattern.global || check.pattern.sticky) throw new Unsupported("a global or sticky regex");
+      tests.push(`!${this.constants.name(check.pattern)}.test(${input})`);
+    }
+    return `if (${tests.join(" || ")}) return NOT; ${output} = ${input};`;
+  }
+
+  private number(def: Def, input: string, output: string): string {
+    const tests: string[] = [`typeof ${input} !== "number"`, `!Number.isFinite(${input})`];
+    for (const { _zod } of def.checks ?? []) {
+      const check = _zod.def;
+      requireUnconditional(check);
+      if (check.check === "number_format" && check.format === "safeint") tests.push(`!Number.isSafeInteger(${input})`);
+      else if (check.check === "greater_than" && typeof check.value === "number" && Number.isFinite(check.value)) tests.push(`${input} ${check.inclusive === true ? "<" : "<="} ${check.value}`);
+      else throw new Unsupported(`number check ${check.check}`);
+    }
+    return `if (${tests.join(" || ")}) return NOT; ${output} = ${input};`;
+  }
+
+  /** The test that `input` is a plain object as JSON.parse makes it (not null, not an array, the ordinary prototype or none). */
+  private static notPlainRecord(input: string): string {
+    return `typeof ${input} !== "object" || ${input} === null || Array.isArray(${input}) || (Object.getPrototypeOf(${input}) !== Object.prototype && Object.getPrototypeOf(${input}) !== null)`;
+  }
+
+  private object(def: Def, input: string, output: string): string {
+    if (def.catchall === undefined || defOf(def.catchall).type !== "never") throw new Unsupported("an object that is not strict");
+    const shape = def.shape ?? {};
+    const keys = Object.keys(shape);
+    if (keys.includes("__proto__")) throw new Unsupported("a __proto__ key");
+    const object = this.variable("o");
+    const key = this.variable("k");
+    const lines = [
+      `if (${Generator.notPlainRecord(input)}) return NOT;`,
+      // Every key must be one of the shape's (a strict object).
+      keys.length === 0 ? `for (const ${key} in ${input}) return NOT;` : `for (const ${key} in ${input}) switch (${key}) { ${keys.map((name) => `case ${JSON.stringify(name)}:`).join(" ")} break; default: return NOT; }`,
+      `const ${object} = {};`,
+    ];
+    for (const name of keys) {
+      const field = shape[name]!;
+      const fieldDef = defOf(field);
+      const property = `${input}[${JSON.stringify(name)}]`;
+      const item = this.variable("v");
+      const parsed = this.variable("p");
+      const target = `${object}[${JSON.stringify(name)}]`;
+      // As zod: a default fills an absent (or undefined) key; an optional key is kept only if present; any other key is required.
+      let absent: string;
+      let inner: z.ZodType;
+      if (fieldDef.type === "optional") {
+        absent = `if (${JSON.stringify(name)} in ${input}) ${target} = undefined;`;
+        inner = fieldDef.innerType!;
+      } else if (fieldDef.type === "default") {
+        absent = `${target} = ${this.constants.name(fieldDef)}.defaultValue;`;
+        inner = fieldDef.innerType!;
+      } else {
+        absent = "return NOT;";
+        inner = field;
+      }
+      lines.push(`const ${item} = ${property};`, `if (${item} === undefined) { ${absent} } else { let ${parsed}; ${this.emit(inner, item, parsed)} ${target} = ${parsed}; }`);
+    }
+    lines.push(`${output} = ${object};`);
+    return lines.join("\n");
+  }
+
+  private array(def: Def, input: string, output: string): string {
+    for (const { _zod } of def.checks ?? []) {
+      if (_zod.def.check !== "min_length" && _zod.def.check !== "max_length") throw new Unsupported(`array check ${_zod.def.check}`);
+    }
+    const { minimum, maximum } = this.lengths(def);
+    const array = this.variable("a");
+    const index = this.variable("i");
+    const element = this.variable("e");
+    const parsed = this.variable("p");
+    const tests = [`!Array.isArray(${input})`];
+    if (minimum > 0) tests.push(`${input}.length < ${minimum}`);
+    if (maximum !== Infinity) tests.push(`${input}.length > ${maximum}`);
+    return [
+      `if (${tests.join(" || ")}) return NOT;`,
+      `const ${array} = new Array(${input}.length);`,
+      `for (let ${index} = 0; ${index} < ${input}.length; ${index}++) { const ${element} = ${input}[${index}]; let ${parsed}; ${this.emit(def.element!, element, parsed)} ${array}[${index}] = ${parsed}; }`,
+      `${output} = ${array};`,
+    ].join("\n");
+  }
+
+  private union(def: Def, input: string, output: string): string {
+    const options = def.options ?? [];
+    // A union of literals: the value is kept as is when it is one of them.
+    if (options.length > 0 && options.every((option) => defOf(option).type === "literal")) {
+      const values = options.flatMap((option) => defOf(option).values ?? []);
+      return `if (${values.map((value) => `${input} !== ${literalSource(value)}`).join(" && ")}) return NOT; ${output} = ${input};`;
+    }
+    // A discriminated union of objects: the option is chosen by the discriminator's literal.
+    const discriminator = def.discriminator;
+    if (discriminator === undefined || options.length === 0) throw new Unsupported("a union that is not discriminated");
+    const seen = new Set<string>();
+    const cases = options.map((option) => {
+      const optionDef = defOf(option);
+      const tag = optionDef.type === "object" ? optionDef.shape?.[discriminator] : undefined;
+      const tagDef = tag === undefined ? undefined : defOf(tag);
+      if (tagDef?.type !== "literal" || tagDef.values?.length !== 1) throw new Unsupported("a discriminator that is not one literal per option");
+      const value = literalSource(tagDef.values[0]);
+      if (seen.has(value)) throw new Unsupported("two options with one discriminator value");
+      seen.add(value);
+      return `case ${value}: { ${this.emit(option, input, output)} break; }`;
+    });
+    return `if (${Generator.notPlainRecord(input)}) return NOT;\nswitch (${input}[${JSON.stringify(discriminator)}]) { ${cases.join("\n")} default: return NOT; }`;
+  }
+
+  private record(def: Def, input: string, output: string): string {
+    const keyDef = defOf(def.keyType!);
+    const valueDef = defOf(def.valueType!);
+    if (keyDef.type !== "string" || (keyDef.checks?.length ?? 0) > 0 || valueDef.type !== "unknown" || (def.mode !== undefined && def.mode !== "strict")) {
+      throw new Unsupported("a record other than record(string, unknown)");
+    }
+    const parsed = this.variable("r");
+    return `const ${parsed} = ${this.constants.name(parseUnknownRecord)}(${input}); if (${parsed} === NOT) return NOT; ${output} = ${parsed};`;
+  }
 }
 
-function arrayParser(def: Def): FastParser {
-  let minimum = 0;
-  let maximum = Infinity;
-  for (const { _zod } of def.checks ?? []) {
-    const check = _zod.def;
-    requireUnconditional(check);
-    if (check.check === "min_length") minimum = Math.max(minimum, check.minimum!);
-    else if (check.check === "max_length") maximum = Math.min(maximum, check.maximum!);
-    else throw new Unsupported(`array check ${check.check}`);
+/** record(string, unknown), as zod parses it: a fresh object with the same keys, "__proto__" never copied. */
+function parseUnknownRecord(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return NOT_FAST;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return NOT_FAST;
+  const keys = Object.keys(value);
+  if (Reflect.ownKeys(value).length !== keys.length) return NOT_FAST; // symbols or hidden keys: let zod decide
+  const output: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (key === "__proto__") continue; // it would set the output's prototype
+    output[key] = (value as Record<string, unknown>)[key];
   }
-  const element = compile(def.element!);
-  return (value) => {
-    if (!Array.isArray(value) || value.length < minimum || value.length > maximum) return NOT_FAST;
-    const output: unknown[] = new Array(value.length);
-    for (let index = 0; index < value.length; index++) {
-      const parsed = element(value[index]);
-      if (parsed === NOT_FAST) return NOT_FAST;
-      output[index] = parsed;
-    }
-    return output;
-  };
+  return output;
 }
 
-function unionParser(def: Def): FastParser {
-  const options = def.options ?? [];
-  // A union of literals: the value is kept as is when it is one of them.
-  if (options.every((option) => defOf(option).type === "literal")) {
-    const allowed = new Set(options.flatMap((option) => defOf(option).values ?? []));
-    return (value) => (allowed.has(value) ? value : NOT_FAST);
-  }
-  // A discriminated union of objects: the option is chosen by the discriminator's literal.
-  const discriminator = def.discriminator;
-  if (discriminator === undefined) throw new Unsupported("a union that is not discriminated");
-  const byTag = new Map<unknown, FastParser>();
-  for (const option of options) {
-    const optionDef = defOf(option);
-    const tag = optionDef.type === "object" ? optionDef.shape?.[discriminator] : undefined;
-    const tagDef = tag === undefined ? undefined : defOf(tag);
-    if (tagDef?.type !== "literal" || tagDef.values?.length !== 1 || byTag.has(tagDef.values[0])) throw new Unsupported("a discriminator that is not one literal per option");
-    byTag.set(tagDef.values[0], compile(option));
-  }
-  return (value) => {
-    if (!isPlainRecord(value)) return NOT_FAST;
-    const parse = byTag.get(value[discriminator]);
-    return parse === undefined ? NOT_FAST : parse(value);
-  };
-}
-
-function recordParser(def: Def): FastParser {
-  const keyDef = defOf(def.keyType!);
-  const valueDef = defOf(def.valueType!);
-  if (keyDef.type !== "string" || (keyDef.checks?.length ?? 0) > 0 || valueDef.type !== "unknown" || (def.mode !== undefined && def.mode !== "strict")) {
-    throw new Unsupported("a record other than record(string, unknown)");
-  }
-  return (value) => {
-    if (!isPlainRecord(value)) return NOT_FAST;
-    const keys = Object.keys(value);
-    if (Reflect.ownKeys(value).length !== keys.length) return NOT_FAST; // symbols or hidden keys: let zod decide
-    const output: Record<string, unknown> = {};
-    for (const key of keys) {
-      if (key === "__proto__") continue; // as zod: never copied (it would set the output's prototype)
-      output[key] = value[key];
-    }
-    return output;
-  };
-}
-
-function compile(schema: z.ZodType): FastParser {
-  const def = defOf(schema);
-  if (def.coerce === true) throw new Unsupported("coercion");
-  if (def.checks !== undefined && def.checks.length > 0 && !["string", "number", "array"].includes(def.type)) throw new Unsupported(`checks on ${def.type}`);
-  switch (def.type) {
-    case "string":
-      return stringParser(def);
-    case "number":
-      return numberParser(def);
-    case "boolean":
-      return (value) => (typeof value === "boolean" ? value : NOT_FAST);
-    case "literal": {
-      const allowed = new Set(def.values ?? []);
-      return (value) => (allowed.has(value) ? value : NOT_FAST);
-    }
-    case "enum": {
-      const allowed = new Set(Object.values(def.entries ?? {}));
-      return (value) => (typeof value === "string" && allowed.has(value) ? value : NOT_FAST);
-    }
-    case "nullable": {
-      const inner = compile(def.innerType!);
-      return (value) => (value === null ? null : inner(value));
-    }
-    case "optional":
-    case "default": {
-      // Outside an object field, an absent value is left to zod; a present one is the inner schema's.
-      const inner = compile(def.innerType!);
-      return (value) => (value === undefined ? NOT_FAST : inner(value));
-    }
-    case "object":
-      return objectParser(def);
-    case "array":
-      return arrayParser(def);
-    case "union":
-      return unionParser(def);
-    case "record":
-      return recordParser(def);
-    case "unknown":
-      return (value) => value;
-    default:
-      throw new Unsupported(`zod type ${def.type}`);
-  }
+/** The JavaScript source of the fast parser of `schema` (for reading; compileFastParser evaluates it). */
+export function fastParserSource(schema: z.ZodType): { source: string; constants: unknown[] } {
+  const generator = new Generator();
+  const body = generator.emit(schema, "input", "output");
+  return { source: `return function parse(input) {\nlet output;\n${body}\nreturn output;\n};`, constants: generator.constants.values };
 }
 
 /** The fast parser of `schema`, or undefined when it uses a construct the compiler does not know (zod then parses every value). */
 export function compileFastParser(schema: z.ZodType): FastParser | undefined {
   try {
-    return compile(schema);
+    const { source, constants } = fastParserSource(schema);
+    return new Function("NOT", "c", source)(NOT_FAST, constants) as FastParser;
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
+    if (error instanceof EvalError) return undefined; // code generation from strings is disallowed here
     throw error;
   }
 }
