@@ -89,9 +89,18 @@ interface Node {
   readonly snapshot: SessionSnapshot;
 }
 
-const ID = /^(?:h|nbl|pool|pc|pkt|accepted|sd|ch|ictx|ctx|c|inj|flow)\d+(?:\.nbl\d+)?$/;
-/** Fields that record history, not state: they never change what may happen next. */
-const HISTORY = new Set(["returnedCalls", "injectionCount"]);
+/**
+ * Ids, whoever made them (the engine's as canonicalised, the harness's, the model's own such as
+ * "inj3" or "sd1@2"), start with a lower-case letter and hold a digit; names of the API (layers,
+ * statuses, functions) start with a capital letter and are never renamed.
+ */
+const ID = /^[a-z][^"]*\d/;
+/**
+ * Fields left out of the key: history, not state (they never change what may happen next); the
+ * platform, fixed for a whole exploration; and the model's indexes, derived from the tables (their
+ * keys are composite strings of ids that the renaming would not reach).
+ */
+const HISTORY = new Set(["returnedCalls", "injectionCount", "platform", "owedBy", "owedThrough", "liveClones", "chainByMembers"]);
 
 /**
  * A key that is equal for two model states exactly when one is the other with its ids renamed
