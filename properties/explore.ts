@@ -197,7 +197,9 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     try {
       const session = from === null ? new ConformanceSession(port, sessionOptions) : await ConformanceSession.resume(port, sessionOptions, from);
       if (action !== null) await session.applyAction(action);
-      const key = stateKey(session.modelState, session.idAliases());
+      // What the port shows of the implementation beyond the model's state: ids it reused, and
+      // engine events it has queued (a completion the model does not expect waits there unseen).
+      const key = `${stateKey(session.modelState, session.idAliases())}|queued:${await session.queuedWork()}`;
       if (visited.has(key)) return null;
       visited.add(key);
       const reached = session.snapshot();

@@ -380,16 +380,21 @@ export class ConformanceSession {
     this.absorb(this.events.length, [], result);
   }
 
+  /** How many engine events the implementation has queued (its `pendingWork`), checked to be a count. */
+  async queuedWork(): Promise<number> {
+    try {
+      const pending = await withTimeout(this.port.pendingWork(), this.timeoutMs, "pendingWork");
+      if (!Number.isInteger(pending) || pending < 0) throw new Error(`pendingWork returned ${String(pending)}, not a count`);
+      return pending;
+    } catch (error) {
+      this.portError("pendingWork", error);
+    }
+  }
+
   /** Delivers everything queued, then records that the engine is idle (owed completions become overdue). */
   private async drain(): Promise<void> {
     for (let round = 0; round < DRAIN_LIMIT; round++) {
-      let pending: number;
-      try {
-        pending = await withTimeout(this.port.pendingWork(), this.timeoutMs, "pendingWork");
-        if (!Number.isInteger(pending) || pending < 0) throw new Error(`pendingWork returned ${String(pending)}, not a count`);
-      } catch (error) {
-        this.portError("pendingWork", error);
-      }
+      const pending = await this.queuedWork();
       if (pending <= 0) break;
       await this.deliver(pending);
     }

@@ -1,0 +1,62 @@
+/**
+ * The smallest depth at which `explore` tells each mutant of impl/mutants from the model: every
+ * mutant is explored breadth first under each configuration until the first divergence (which, the
+ * search being breadth first, is at the smallest depth that can show it within the scope).
+ *
+ *   npx tsx bench/explore-mutants.ts [--depth K] [--only SUBSTRING] [--markdown FILE] [--json]
+ *
+ * Prints one line per mutant (depth, configuration, rules, seconds) and a summary.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { MUTANTS } from "../impl/mutants/index.ts";
+import { explore } from "../properties/explore.ts";
+import type { DeliveryPolicy } from "../spec/port.ts";
+
+const { values } = parseArgs({ options: { depth: { type: "string", default: "6" }, only: { type: "string" }, markdown: { type: "string" }, json: { type: "boolean", default: false } } });
+const maxDepth = Number(values.depth);
+if (!Number.isInteger(maxDepth) || maxDepth < 1) {
+  console.error(`--depth must be a positive integer, not "${values.depth}"`);
+  process.exit(2);
+}
+const POLICIES: readonly DeliveryPolicy[] = ["immediate", "fifo"];
+
+interface Row {
+  readonly mutant: string;
+  readonly family: string;
+  readonly depth: number | null;
+  readonly policy: string | null;
+  readonly rules: readonly string[];
+  readonly seconds: number;
+}
+
+const rows: Row[] = [];
+const started = performance.now();
+for (const [name, mutant] of Object.entries(MUTANTS)) {
+  if (values.only !== undefined && !name.includes(values.only)) continue;
+  const begun = performance.now();
+  let best: { depth: number; policy: string; rules: readonly string[] } | null = null;
+  for (const policy of POLICIES) {
+    // A configuration only needs to go as deep as the best depth found so far.
+    const depth = best === null ? maxDepth : best.depth - 1;
+    if (depth < 1) break;
+    const outcome = await explore({ factory: mutant.createPort, port: { policy }, depth });
+    const found = outcome.counterexample;
+    if (found !== null && (best === null || found.depth < best.depth)) best = { depth: found.depth, policy, rules: found.divergence?.ruleIds ?? [found.error ?? "error"] };
+  }
+  const row: Row = { mutant: name, family: mutant.family, depth: best?.depth ?? null, policy: best?.policy ?? null, rules: best?.rules ?? [], seconds: (performance.now() - begun) / 1000 };
+  rows.push(row);
+  if (!values.json) console.log(`${name.padEnd(52)} ${row.depth === null ? `not found up to depth ${maxDepth}` : `depth ${row.depth} (${row.policy})`.padEnd(22)} ${row.rules.join(", ")}  ${row.seconds.toFixed(1)} s`);
+}
+const found = rows.filter((row) => row.depth !== null);
+const seconds = (performance.now() - started) / 1000;
+const histogram = new Map<number, number>();
+for (const row of found) histogram.set(row.depth!, (histogram.get(row.depth!) ?? 0) + 1);
+const summary = { mutants: rows.length, found: found.length, maxDepth, byDepth: Object.fromEntries([...histogram.entries()].sort(([a], [b]) => a - b)), notFound: rows.filter((row) => row.depth === null).map((row) => row.mutant), seconds: Number(seconds.toFixed(1)) };
+if (values.json) console.log(JSON.stringify({ summary, rows }, null, 2));
+else console.log(`\n${found.length} of ${rows.length} mutants found by explore up to depth ${maxDepth} (by depth: ${[...histogram.entries()].sort(([a], [b]) => a - b).map(([depth, count]) => `${depth}: ${count}`).join(", ")}) in ${seconds.toFixed(1)} s`);
+if (values.markdown !== undefined) {
+  const lines = ["| mutant | family | smallest depth | configuration | rules |", "|---|---|---:|---|---|"];
+  for (const row of rows) lines.push(`| \`${row.mutant}\` | ${row.family} | ${row.depth ?? `> ${maxDepth}`} | ${row.policy ?? "-"} | ${row.rules.map((rule) => `\`${rule}\``).join(", ")} |`);
+  writeFileSync(values.markdown, lines.join("\n") + "\n");
+}
