@@ -9,6 +9,7 @@
  * unloaded without cleaning up, so owed completions, blocked destroys and leaks are judged in every
  * distinct state.
  */
+import { createHash } from "node:crypto";
 import { describe, type ModelState } from "../model/index.ts";
 import type { TraceEvent } from "../spec/events.ts";
 import type { EnginePort, PortFactory, PortOptions } from "../spec/port.ts";
@@ -83,10 +84,22 @@ export interface ExploreOutcome {
   readonly counterexample: ExploreCounterexample | null;
 }
 
-/** A state of the search: the sequence that reached it and the model's state there. */
+/**
+ * A state of the search: the sequence that reached it and, while the frontier is small, the
+ * session snapshot to resume from (a large frontier keeps only the sequence, and each node is
+ * rebuilt by running it once more before its children are explored).
+ */
 interface Node {
   readonly actions: readonly Action[];
-  readonly snapshot: SessionSnapshot;
+  readonly snapshot: SessionSnapshot | null;
+}
+
+/** Frontier size above which nodes keep only their sequence (snapshots hold whole traces). */
+const SNAPSHOT_LIMIT = 20_000;
+
+/** A fixed-size digest of a state key: the visited set holds digests, not keys of a kilobyte each. */
+function digest(key: string): string {
+  return createHash("sha1").update(key).digest("base64");
 }
 
 /**
@@ -199,7 +212,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
       if (action !== null) await session.applyAction(action);
       // What the port shows of the implementation beyond the model's state: ids it reused, and
       // engine events it has queued (a completion the model does not expect waits there unseen).
-      const key = `${stateKey(session.modelState, session.idAliases())}|queued:${await session.queuedWork()}`;
+      const key = digest(`${stateKey(session.modelState, session.idAliases())}|queued:${await session.queuedWork()}`);
       if (visited.has(key)) return null;
       visited.add(key);
       const reached = session.snapshot();
@@ -222,6 +235,18 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     counterexample,
   });
 
+  /** The snapshot at the end of `actions`, on a fresh implementation (the sequence was checked when first run; this run checks it again). */
+  const rebuild = async (actions: readonly Action[]): Promise<SessionSnapshot> => {
+    const port: EnginePort = await options.factory(portOptions);
+    try {
+      const session = new ConformanceSession(port, { ...sessionOptions, coverage: new Map() });
+      for (const action of actions) await session.applyAction(action);
+      return session.snapshot();
+    } finally {
+      await port.dispose?.();
+    }
+  };
+
   const visited = new Set<string>();
   let frontier: Node[];
   try {
@@ -236,7 +261,13 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     const next: Node[] = [];
     let levelSequences = 0;
     for (const node of frontier) {
-      const candidates = enabledActions(describe(node.snapshot.state), scope, depth, queued).filter((action) => {
+      let snapshot: SessionSnapshot;
+      try {
+        snapshot = node.snapshot ?? (await rebuild(node.actions));
+      } catch (error) {
+        return outcome(counterexampleOf(error, node.actions, depth - 1), visited, false);
+      }
+      const candidates = enabledActions(describe(snapshot.state), scope, depth, queued).filter((action) => {
         const family = familyOfAction(action);
         return family === null || families === undefined || families.includes(family);
       });
@@ -247,9 +278,9 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
         levelSequences += 1;
         states += 1;
         try {
-          const reached = await extend(node.snapshot, action, visited);
+          const reached = await extend(snapshot, action, visited);
           if (reached !== null) {
-            next.push({ actions, snapshot: reached });
+            next.push({ actions, snapshot: next.length < SNAPSHOT_LIMIT ? reached : null });
             options.onNewState?.({ depth, actions, trace: reached.events });
           }
         } catch (error) {
