@@ -111,20 +111,44 @@ const conformance = await conformanceOpsPerSec();
 log(`conformance properties end to end (model + impl/ + comparison, fifo, 300 runs): ${Math.round(conformance).toLocaleString("en-US")} generated operations/s`);
 
 // `wfp-conform check` on generated conforming traces (streamed; checked by the model), each in a
-// fresh process so that its peak memory is its own.
-const checkTrace: Record<string, { seconds: number; eventsPerSec: number; maxRssMiB: number }> = {};
+// fresh process so that its peak memory is its own. The first two have up to 16 live NBLs; the
+// third keeps up to 1,000 live NBLs, so that a step's cost independent of the number of live
+// objects shows.
+interface CheckFigures {
+  seconds: number;
+  eventsPerSec: number;
+  cpuSeconds: number;
+  maxRssMiB: number;
+  heapAfterGcMiB: number;
+}
+const checkTrace: Record<string, CheckFigures> = {};
+let checkTraceManyLive: (CheckFigures & { live: number; events: number }) | undefined;
 const dir = mkdtempSync(join(tmpdir(), "wfp-bench-"));
+function checkOnce(file: string, events: number): CheckFigures {
+  const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", join(import.meta.dirname, "check-child.ts"), file], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const result = JSON.parse(out.trim().split("\n").at(-1)!) as { code: number; events: number; seconds: number; cpuSeconds: number; maxRssMiB: number; heapAfterGcMiB: number };
+  if (result.code !== 0) throw new Error(`the generated trace of ${events} events did not conform (exit ${result.code})`);
+  return { seconds: result.seconds, eventsPerSec: result.events / result.seconds, cpuSeconds: result.cpuSeconds, maxRssMiB: result.maxRssMiB, heapAfterGcMiB: result.heapAfterGcMiB };
+}
+const describeCheck = (figures: CheckFigures) =>
+  `${figures.seconds.toFixed(1)} s (${Math.round(figures.eventsPerSec).toLocaleString("en-US")} events/s; CPU ${figures.cpuSeconds.toFixed(1)} s), peak RSS ${figures.maxRssMiB.toFixed(0)} MiB, live heap after the check ${figures.heapAfterGcMiB.toFixed(1)} MiB`;
 try {
   for (const events of [100_000, 1_000_000]) {
     const file = join(dir, `trace-${events}.jsonl`);
     await writeConformingTrace(file, events);
-    const out = execFileSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "check-child.ts"), file], { encoding: "utf8", maxBuffer: 1 << 24 });
-    const result = JSON.parse(out.trim().split("\n").at(-1)!) as { code: number; events: number; seconds: number; maxRssMiB: number };
-    if (result.code !== 0) throw new Error(`the generated trace of ${events} events did not conform (exit ${result.code})`);
-    checkTrace[String(events)] = { seconds: result.seconds, eventsPerSec: result.events / result.seconds, maxRssMiB: result.maxRssMiB };
-    log(`wfp-conform check, ${events.toLocaleString("en-US")} events: ${result.seconds.toFixed(1)} s (${Math.round(result.events / result.seconds).toLocaleString("en-US")} events/s), peak RSS ${result.maxRssMiB.toFixed(0)} MiB`);
+    checkTrace[String(events)] = checkOnce(file, events);
+    rmSync(file);
+    log(`wfp-conform check, ${events.toLocaleString("en-US")} events: ${describeCheck(checkTrace[String(events)]!)}`);
   }
+  const million = checkTrace["1000000"]!;
+  const hundredThousand = checkTrace["100000"]!;
+  log(`check target: 1,000,000 events in under 10 s (${million.seconds.toFixed(1)} s); peak RSS 1,000,000 / 100,000 events: ${(million.maxRssMiB / hundredThousand.maxRssMiB).toFixed(2)}`);
+  const live = 1_000;
+  const file = join(dir, "trace-many-live.jsonl");
+  await writeConformingTrace(file, 1_000_000, live);
+  checkTraceManyLive = { ...checkOnce(file, 1_000_000), live, events: 1_000_000 };
+  log(`wfp-conform check, 1,000,000 events with up to ${live.toLocaleString("en-US")} live NBLs: ${describeCheck(checkTraceManyLive)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-if (json) console.log(JSON.stringify({ implOpsPerSec: implOps, modelOpsPerSec: modelOps, ratio, nsPerOpAtLive, costRatio1MTo1K: flat, implOpsPerSec2M: implBig, conformanceOpsPerSec: conformance, checkTrace }));
+if (json) console.log(JSON.stringify({ implOpsPerSec: implOps, modelOpsPerSec: modelOps, ratio, nsPerOpAtLive, costRatio1MTo1K: flat, implOpsPerSec2M: implBig, conformanceOpsPerSec: conformance, checkTrace, checkTraceManyLive }));

@@ -78,10 +78,16 @@ function lookup<V>(root: Node<V> | null, hash: number, key: string): Entry<V> | 
   return undefined;
 }
 
-/** A copy of `items` with `item` at `index` (replacing, or inserted before the item there). */
+/** A copy of `items` with `item` at `index`: replacing the item there, or inserted before it. */
 function withItem<T>(items: readonly T[], index: number, item: T, replace: boolean): T[] {
-  const copy = items.slice();
-  copy.splice(index, replace ? 1 : 0, item);
+  const length = items.length + (replace ? 0 : 1);
+  const copy = new Array<T>(length);
+  for (let from = 0, to = 0; to < length; to++) {
+    if (to === index) {
+      copy[to] = item;
+      if (replace) from++;
+    } else copy[to] = items[from++]!;
+  }
   return copy;
 }
 
