@@ -62,7 +62,7 @@ function fits(types: readonly string[], type: string): boolean {
 }
 
 /**
- * Every action enabled in `view` within `scope`. `position` (the 1-based step number) makes the ids
+ * Every action enabled in `view` within `scope` (queries aside: see `queryProbes`). `position` (the 1-based step number) makes the ids
  * the harness invents (indicated packets, stream data, contexts) unique within a sequence.
  * `queued` says whether the engine queues completions (then delivering one is an action).
  */
@@ -247,9 +247,22 @@ export function enabledActions(view: ModelView, scope: ExploreScope, position: n
   const completed = view.pends.find((candidate) => candidate.completed);
   if (misuse && completed !== undefined) add(call("FwpsCompleteOperation0", "PASSIVE_LEVEL", { completionContext: completed.completionContext, netBufferList: null }));
 
-  // ---------------------------------------------------------------- query
-  for (const handle of handles) {
-    for (const nbl of present) add(call("FwpsQueryPacketInjectionState0", "DISPATCH_LEVEL", { injectionHandle: handle.id, netBufferList: nbl.id }));
-  }
   return actions;
+}
+
+/**
+ * The injection-state queries of a state: every live handle with every NBL that exists. Queries
+ * change nothing, so the explorer does not branch on them: it asks them all in every state it
+ * reaches, revisits included. They are how it sees an implementation's hidden injection state,
+ * which two paths to the same model state may have left different (a clone made after its original
+ * was injected, or before).
+ */
+export function queryProbes(view: ModelView): Action[] {
+  const handles = view.handles.filter((handle) => handle.state !== "destroyed");
+  const present = view.nbls.filter((nbl) => nbl.status !== "freed" && !(nbl.origin === "indicated" && nbl.id.startsWith("sd")));
+  const probes: Action[] = [];
+  for (const handle of handles) {
+    for (const nbl of present) probes.push(call("FwpsQueryPacketInjectionState0", "DISPATCH_LEVEL", { injectionHandle: handle.id, netBufferList: nbl.id }));
+  }
+  return probes;
 }

@@ -97,6 +97,18 @@ describe("explore", () => {
     }
   });
 
+  it("probes every state with the injection-state queries, so hidden injection state is not merged away", async () => {
+    // A clone made after its original was injected, or before it: the same model state, and the
+    // mutant answers a query on the clone wrongly only in the first case. Without probing the
+    // revisit, the first path is merged into the second and the defect escapes at this depth.
+    const outcome = await explore({ factory: MUTANTS["clone-inherits-injection-state"]!.createPort, port: { policy: "immediate" }, depth: 5 });
+    expect(outcome.ok).toBe(false);
+    const found = outcome.counterexample!;
+    expect(found.depth).toBe(6);
+    expect(found.divergence?.ruleIds).toEqual(["query/state"]);
+    expect(found.actions.at(-1)).toMatchObject({ kind: "call", call: { fn: "FwpsQueryPacketInjectionState0" } });
+  });
+
   it("reports an implementation that answers differently when the same calls are replayed", async () => {
     let instances = 0;
     // Legal either way for the model, but not deterministic: completions come at once on every other instance.

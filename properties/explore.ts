@@ -15,7 +15,7 @@ import type { TraceEvent } from "../spec/events.ts";
 import type { EnginePort, PortFactory, PortOptions } from "../spec/port.ts";
 import { familyOf, type ApiFamily, type ApiFunction, type Platform } from "../spec/vocabulary.ts";
 import { DEFAULT_PORT_OPTIONS } from "./runner.ts";
-import { DEFAULT_SCOPE, enabledActions, type ExploreScope } from "./alphabet.ts";
+import { DEFAULT_SCOPE, enabledActions, queryProbes, type ExploreScope } from "./alphabet.ts";
 import { ConformanceSession, DivergenceError, type Action, type Divergence, type SessionSnapshot } from "./session.ts";
 
 /** Settings of one exploration. */
@@ -210,14 +210,24 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     try {
       const session = from === null ? new ConformanceSession(port, sessionOptions) : await ConformanceSession.resume(port, sessionOptions, from);
       if (action !== null) await session.applyAction(action);
+      const reachedState = session.snapshot();
+      // Every state reached, revisits included, is probed with every injection-state query.
+      if (families === undefined || families.includes("query")) {
+        for (const probe of queryProbes(describe(session.modelState))) {
+          try {
+            await session.applyAction(probe);
+          } catch (error) {
+            throw new ProbeFailure(probe, error);
+          }
+        }
+      }
       // What the port shows of the implementation beyond the model's state: ids it reused, and
       // engine events it has queued (a completion the model does not expect waits there unseen).
       const key = digest(`${stateKey(session.modelState, session.idAliases())}|queued:${await session.queuedWork()}`);
       if (visited.has(key)) return null;
       visited.add(key);
-      const reached = session.snapshot();
       await session.finish(false);
-      return reached;
+      return reachedState;
     } finally {
       await port.dispose?.();
     }
@@ -260,6 +270,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     const levelStarted = performance.now();
     const next: Node[] = [];
     let levelSequences = 0;
+    let probeFailure: { actions: readonly Action[]; cause: unknown } | null = null;
     for (const node of frontier) {
       let snapshot: SessionSnapshot;
       try {
@@ -278,7 +289,16 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
         levelSequences += 1;
         states += 1;
         try {
-          const reached = await extend(snapshot, action, visited);
+          let reached: SessionSnapshot | null;
+          try {
+            reached = await extend(snapshot, action, visited);
+          } catch (error) {
+            if (!(error instanceof ProbeFailure)) throw error;
+            // A query diverged: a sequence one longer than this level's. It is reported at the end
+            // of the level unless a sequence of this level diverges too (that one is shorter).
+            probeFailure ??= { actions: [...actions, error.probe], cause: error.cause };
+            continue;
+          }
           if (reached !== null) {
             next.push({ actions, snapshot: next.length < SNAPSHOT_LIMIT ? reached : null });
             options.onNewState?.({ depth, actions, trace: reached.events });
@@ -288,12 +308,27 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
         }
       }
     }
+    if (probeFailure !== null) {
+      // Run again on its own, so that its trace holds the failing query and no other probe.
+      const again = await replayActions({ factory: options.factory, port: portOptions, actions: probeFailure.actions, ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }) });
+      return outcome(again.counterexample ?? counterexampleOf(probeFailure.cause, probeFailure.actions, probeFailure.actions.length), visited, false);
+    }
     levels.push({ depth, sequences: levelSequences, newStates: next.length, seconds: (performance.now() - levelStarted) / 1000 });
     options.onLevel?.(levels[levels.length - 1]!);
     frontier = next;
     if (frontier.length === 0) break;
   }
   return outcome(null, visited, false);
+}
+
+/** A divergence found by an injection-state probe, with the probe. */
+class ProbeFailure extends Error {
+  constructor(
+    readonly probe: Action,
+    override readonly cause: unknown,
+  ) {
+    super("a probe diverged");
+  }
 }
 
 function counterexampleOf(error: unknown, actions: readonly Action[], depth: number): ExploreCounterexample {
