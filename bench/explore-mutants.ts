@@ -22,9 +22,14 @@ if (!Number.isInteger(maxDepth) || maxDepth < 1) {
 }
 // fifo first: with explicit deliveries it shows most defects, and bounds how deep "immediate" must go.
 const POLICIES: readonly DeliveryPolicy[] = ["fifo", "immediate"];
-const WIDE_SCOPE: ExploreScope = { ...DEFAULT_SCOPE, maxNbls: 4, chainLength: 4 };
-const WIDE_NAME = "4 NBLs, chain of 4";
-const WIDE_DEPTH = 5;
+const OTHER_SCOPES: readonly { readonly name: string; readonly scope: ExploreScope; readonly depth: number }[] = [
+  { name: "4 NBLs, chain of 4", scope: { ...DEFAULT_SCOPE, maxNbls: 4, chainLength: 4 }, depth: 5 },
+  {
+    name: "handles and NBLs, correct use only",
+    scope: { ...DEFAULT_SCOPE, misuse: false, environment: false, maxClassifies: 0, maxPacketIndications: 0, maxStreamIndications: 0 },
+    depth: 8,
+  },
+];
 
 interface Row {
   readonly mutant: string;
@@ -52,15 +57,17 @@ for (const [name, mutant] of Object.entries(MUTANTS)) {
     if (found !== null && (best === null || found.depth < best.depth)) best = { depth: found.depth, policy, rules: found.divergence?.ruleIds ?? [found.error ?? "error"] };
   }
   let scope = "default";
-  if (best === null) {
-    // Some defects need more objects than the default scope holds (a completion ring of 3 entries
-    // overflows only with 4 completions queued): a second search in a wider scope, not as deep.
+  // Some defects need more objects than the default scope holds (a completion ring of 3 entries
+  // overflows only with 4 completions queued), or more steps than the default depth reaches in
+  // reasonable time: further searches in other scopes, each with its own depth.
+  for (const other of OTHER_SCOPES) {
+    if (best !== null) break;
     for (const policy of POLICIES) {
-      const outcome = await explore({ factory: mutant.createPort, port: { policy }, depth: Math.min(maxDepth, WIDE_DEPTH), scope: WIDE_SCOPE });
+      const outcome = await explore({ factory: mutant.createPort, port: { policy }, depth: Math.min(best?.depth ?? Infinity, other.depth), scope: other.scope });
       const found = outcome.counterexample;
       if (found !== null && (best === null || found.depth < best.depth)) {
         best = { depth: found.depth, policy, rules: found.divergence?.ruleIds ?? [found.error ?? "error"] };
-        scope = WIDE_NAME;
+        scope = other.name;
       }
     }
   }
