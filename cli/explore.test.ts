@@ -51,6 +51,24 @@ describe("wfp-conform explore", () => {
     expect(real.code, real.stdout + real.stderr).toBe(0);
   });
 
+  it("gives the same figures and the same shortest counterexample with worker threads as without", async () => {
+    const figures = async (...argv: string[]) => {
+      const result = await explore("--depth", "3", "--policy", "fifo", "--json", "--force", ...argv);
+      const parsed = JSON.parse(result.stdout) as { states: number; distinctStates: number; sequences: number; counterexamples: { ruleIds: string[] }[]; configurations: { divergenceAtDepth: number | null }[] };
+      return { code: result.code, states: parsed.states, distinctStates: parsed.distinctStates, sequences: parsed.sequences, rules: parsed.counterexamples.map((counterexample) => counterexample.ruleIds), depth: parsed.configurations[0]!.divergenceAtDepth };
+    };
+    const sequential = await figures("--workers", "1");
+    const parallel = await figures("--workers", "2");
+    expect(sequential.code).toBe(0);
+    expect(parallel).toEqual(sequential);
+    const mutant = ["--impl", "builtin:mutant/verifier-misses-partial-discard"];
+    const mutantSequential = await figures(...mutant, "--workers", "1");
+    const mutantParallel = await figures(...mutant, "--workers", "2");
+    expect(mutantSequential.code).toBe(1);
+    expect(mutantParallel.rules).toEqual(mutantSequential.rules);
+    expect(mutantParallel.depth).toBe(mutantSequential.depth);
+  });
+
   it("refuses bad options and bad replay files with exit 2 and a message naming the problem", async () => {
     const depth = await explore("--depth", "six");
     expect(depth.code).toBe(2);

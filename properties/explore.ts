@@ -35,6 +35,8 @@ export interface ExploreOptions {
   readonly families?: readonly ApiFamily[];
   /** Called for every distinct state reached, with the sequence that reached it and its trace (before the idle and unload checks). */
   readonly onNewState?: (reached: ReachedState) => void;
+  /** Worker threads to share each level's work (see cli/explore-pool.ts); sequential without. */
+  readonly pool?: ExplorePool;
   /** Called when a level is complete, for progress display. */
   readonly onLevel?: (level: ExploreLevel) => void;
 }
@@ -82,16 +84,6 @@ export interface ExploreOutcome {
   readonly interrupted: boolean;
   readonly levels: readonly ExploreLevel[];
   readonly counterexample: ExploreCounterexample | null;
-}
-
-/**
- * A state of the search: the sequence that reached it and, while the frontier is small, the
- * session snapshot to resume from (a large frontier keeps only the sequence, and each node is
- * rebuilt by running it once more before its children are explored).
- */
-interface Node {
-  readonly actions: readonly Action[];
-  readonly snapshot: SessionSnapshot | null;
 }
 
 /** Frontier size above which nodes keep only their sequence (snapshots hold whole traces). */
@@ -179,36 +171,67 @@ function familyOfAction(action: Action): ApiFamily | null {
   return action.kind === "call" ? familyOf(action.call.fn as ApiFunction) : null;
 }
 
-/** Explores every sequence up to `options.depth` against the implementation. */
-export async function explore(options: ExploreOptions): Promise<ExploreOutcome> {
-  const started = performance.now();
-  const scope = options.scope ?? DEFAULT_SCOPE;
-  const portOptions: PortOptions = { ...DEFAULT_PORT_OPTIONS, ...options.port };
-  const platform: Platform = portOptions.platform;
-  const queued = portOptions.policy !== "immediate";
-  const elapsed = () => (performance.now() - started) / 1000;
-  const deadline = options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs;
+/** What one process needs to run sequences: the factory and the settings of the exploration. */
+export interface ExpanderSettings {
+  readonly factory: PortFactory;
+  readonly port?: Partial<PortOptions>;
+  readonly scope?: ExploreScope;
+  readonly families?: readonly ApiFamily[];
+  readonly callTimeoutMs?: number;
+  readonly coverage?: Map<string, number>;
+}
 
-  let families: readonly ApiFamily[] | undefined = options.families;
-  const levels: ExploreLevel[] = [];
-  let sequences = 0;
-  let states = 1;
+/** One level's work on a run of frontier nodes: what it found. */
+export interface LevelResult {
+  /** The new states, in the order found, with their digests (and snapshots, when kept). */
+  readonly next: { readonly actions: readonly Action[]; readonly digest: string; readonly snapshot: SessionSnapshot | null }[];
+  readonly sequences: number;
+  /** The first sequence of the level that diverged, if any (the run stops there). */
+  readonly counterexample: ExploreCounterexample | null;
+  /** The first probe that diverged: a sequence one longer than the level's. */
+  readonly probeFailure: readonly Action[] | null;
+  /** Whether the deadline stopped the work. */
+  readonly interrupted: boolean;
+}
 
-  const sessionOptions = {
-    platform,
-    ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
-    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
-  };
+/**
+ * Runs sequences for the explorer: extends a state by one action on a fresh implementation,
+ * probes it, and judges it at idle and unload when it is new. The same code runs in the main
+ * thread and in each worker of a parallel exploration.
+ */
+export class Expander {
+  private readonly portOptions: PortOptions;
+  private readonly scope: ExploreScope;
+  private families: readonly ApiFamily[] | undefined;
+  private readonly sessionOptions: { platform: Platform; coverage?: Map<string, number>; callTimeoutMs?: number };
+
+  constructor(private readonly settings: ExpanderSettings) {
+    this.portOptions = { ...DEFAULT_PORT_OPTIONS, ...settings.port };
+    this.scope = settings.scope ?? DEFAULT_SCOPE;
+    this.families = settings.families;
+    this.sessionOptions = {
+      platform: this.portOptions.platform,
+      ...(settings.coverage === undefined ? {} : { coverage: settings.coverage }),
+      ...(settings.callTimeoutMs === undefined ? {} : { callTimeoutMs: settings.callTimeoutMs }),
+    };
+  }
+
+  /** The digest of the initial state, judged at idle and unload; throws on a divergence. */
+  async root(visited: Set<string>): Promise<SessionSnapshot> {
+    return (await this.extend(null, null, visited))!;
+  }
+
   /**
    * Brings a fresh implementation to `from` (replaying its port inputs), applies `action` with the
-   * model's checks, and, when the state reached is new, judges it at idle and unload. Returns the
-   * snapshot of the state reached when it is new.
+   * model's checks, probes the state reached, and, when it is new, judges it at idle and unload.
+   * Returns the snapshot of the state reached when it is new, null for a revisit.
    */
-  const extend = async (from: SessionSnapshot | null, action: Action | null, visited: Set<string>): Promise<SessionSnapshot | null> => {
-    const port: EnginePort = await options.factory(portOptions);
-    families ??= port.families;
+  private async extend(from: SessionSnapshot | null, action: Action | null, visited: Set<string>, digestOut?: { value: string }): Promise<SessionSnapshot | null> {
+    const port: EnginePort = await this.settings.factory(this.portOptions);
+    this.families ??= port.families;
+    const families = this.families;
     try {
-      const session = from === null ? new ConformanceSession(port, sessionOptions) : await ConformanceSession.resume(port, sessionOptions, from);
+      const session = from === null ? new ConformanceSession(port, this.sessionOptions) : await ConformanceSession.resume(port, this.sessionOptions, from);
       if (action !== null) await session.applyAction(action);
       const reachedState = session.snapshot();
       // Every state reached, revisits included, is probed with every injection-state query.
@@ -224,6 +247,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
       // What the port shows of the implementation beyond the model's state: ids it reused, and
       // engine events it has queued (a completion the model does not expect waits there unseen).
       const key = digest(`${stateKey(session.modelState, session.idAliases())}|queued:${await session.queuedWork()}`);
+      if (digestOut !== undefined) digestOut.value = key;
       if (visited.has(key)) return null;
       visited.add(key);
       await session.finish(false);
@@ -231,11 +255,98 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     } finally {
       await port.dispose?.();
     }
-  };
+  }
 
-  const outcome = (counterexample: ExploreCounterexample | null, visited: Set<string>, interrupted: boolean): ExploreOutcome => ({
+  /** The snapshot at the end of `actions`, on a fresh implementation (checked again on the way). */
+  private async rebuild(actions: readonly Action[]): Promise<SessionSnapshot> {
+    const port: EnginePort = await this.settings.factory(this.portOptions);
+    try {
+      const session = new ConformanceSession(port, { ...this.sessionOptions, coverage: new Map() });
+      for (const action of actions) await session.applyAction(action);
+      return session.snapshot();
+    } finally {
+      await port.dispose?.();
+    }
+  }
+
+  /** Every enabled action from every node, in order; stops at the first sequence that diverges. */
+  async expand(nodes: readonly { readonly actions: readonly Action[]; readonly snapshot: SessionSnapshot | null }[], depth: number, visited: Set<string>, options: { readonly deadline: number; readonly keepSnapshots: number; readonly onNewState?: ((reached: ReachedState) => void) | undefined }): Promise<LevelResult> {
+    const next: { actions: readonly Action[]; digest: string; snapshot: SessionSnapshot | null }[] = [];
+    let sequences = 0;
+    let probeFailure: readonly Action[] | null = null;
+    const result = (counterexample: ExploreCounterexample | null, interrupted: boolean): LevelResult => ({ next, sequences, counterexample, probeFailure, interrupted });
+    const queued = this.portOptions.policy !== "immediate";
+    for (const node of nodes) {
+      let snapshot: SessionSnapshot;
+      try {
+        snapshot = node.snapshot ?? (await this.rebuild(node.actions));
+      } catch (error) {
+        return result(counterexampleOf(error, node.actions, depth - 1), false);
+      }
+      const families = this.families;
+      const candidates = enabledActions(describe(snapshot.state), this.scope, depth, queued).filter((action) => {
+        const family = familyOfAction(action);
+        return family === null || families === undefined || families.includes(family);
+      });
+      for (const action of candidates) {
+        if (performance.now() > options.deadline) return result(null, true);
+        const actions = [...node.actions, action];
+        sequences += 1;
+        const found = { value: "" };
+        let reached: SessionSnapshot | null;
+        try {
+          reached = await this.extend(snapshot, action, visited, found);
+        } catch (error) {
+          // A query that diverged gives a sequence one longer than this level's: it is reported at
+          // the end of the level unless a sequence of the level itself diverges (that one is shorter).
+          if (error instanceof ProbeFailure) {
+            probeFailure ??= [...actions, error.probe];
+            continue;
+          }
+          return result(counterexampleOf(error, actions, depth), false);
+        }
+        if (reached !== null) {
+          next.push({ actions, digest: found.value, snapshot: next.length < options.keepSnapshots ? reached : null });
+          options.onNewState?.({ depth, actions, trace: reached.events });
+        }
+      }
+    }
+    return result(null, false);
+  }
+}
+
+/**
+ * Workers that expand runs of a level's nodes in parallel (see cli/explore-pool.ts). Each keeps
+ * its own copy of the visited set: `expand` sends the digests the level before added.
+ */
+export interface ExplorePool {
+  readonly size: number;
+  expand(worker: number, request: { readonly nodes: readonly (readonly Action[])[]; readonly depth: number; readonly visitedAdd: readonly string[]; readonly deadline: number }): Promise<LevelResult & { readonly coverage: readonly [string, number][] }>;
+}
+
+/** Explores every sequence up to `options.depth` against the implementation. */
+export async function explore(options: ExploreOptions): Promise<ExploreOutcome> {
+  const started = performance.now();
+  const portOptions: PortOptions = { ...DEFAULT_PORT_OPTIONS, ...options.port };
+  const elapsed = () => (performance.now() - started) / 1000;
+  const deadline = options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs;
+  const expander = new Expander({
+    factory: options.factory,
+    port: portOptions,
+    ...(options.scope === undefined ? {} : { scope: options.scope }),
+    ...(options.families === undefined ? {} : { families: options.families }),
+    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+    ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
+  });
+  const pool = options.pool !== undefined && options.pool.size > 1 ? options.pool : undefined;
+  if (pool !== undefined && options.onNewState !== undefined) throw new Error("onNewState needs a sequential exploration (no pool)");
+  const levels: ExploreLevel[] = [];
+  let sequences = 0;
+
+  const visited = new Set<string>();
+  const outcome = (counterexample: ExploreCounterexample | null, interrupted: boolean): ExploreOutcome => ({
     ok: counterexample === null,
-    states,
+    states: sequences + 1,
     distinctStates: visited.size,
     sequences,
     seconds: elapsed(),
@@ -245,80 +356,71 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     counterexample,
   });
 
-  /** The snapshot at the end of `actions`, on a fresh implementation (the sequence was checked when first run; this run checks it again). */
-  const rebuild = async (actions: readonly Action[]): Promise<SessionSnapshot> => {
-    const port: EnginePort = await options.factory(portOptions);
-    try {
-      const session = new ConformanceSession(port, { ...sessionOptions, coverage: new Map() });
-      for (const action of actions) await session.applyAction(action);
-      return session.snapshot();
-    } finally {
-      await port.dispose?.();
-    }
-  };
-
-  const visited = new Set<string>();
-  let frontier: Node[];
+  let frontier: { readonly actions: readonly Action[]; readonly snapshot: SessionSnapshot | null }[];
   try {
-    const root = await extend(null, null, visited);
-    frontier = [{ actions: [], snapshot: root! }];
+    frontier = [{ actions: [], snapshot: await expander.root(visited) }];
   } catch (error) {
-    return outcome(counterexampleOf(error, [], 0), visited, false);
+    return outcome(counterexampleOf(error, [], 0), false);
   }
+  // Every digest in the order added, and how far into it each worker's copy of the visited set goes.
+  const digests: string[] = [...visited];
+  const told = new Array<number>(pool?.size ?? 0).fill(0);
 
   for (let depth = 1; depth <= options.depth; depth++) {
     const levelStarted = performance.now();
-    const next: Node[] = [];
-    let levelSequences = 0;
-    let probeFailure: { actions: readonly Action[]; cause: unknown } | null = null;
-    for (const node of frontier) {
-      let snapshot: SessionSnapshot;
-      try {
-        snapshot = node.snapshot ?? (await rebuild(node.actions));
-      } catch (error) {
-        return outcome(counterexampleOf(error, node.actions, depth - 1), visited, false);
-      }
-      const candidates = enabledActions(describe(snapshot.state), scope, depth, queued).filter((action) => {
-        const family = familyOfAction(action);
-        return family === null || families === undefined || families.includes(family);
-      });
-      for (const action of candidates) {
-        if (performance.now() > deadline) return outcome(null, visited, true);
-        const actions = [...node.actions, action];
-        sequences += 1;
-        levelSequences += 1;
-        states += 1;
-        try {
-          let reached: SessionSnapshot | null;
-          try {
-            reached = await extend(snapshot, action, visited);
-          } catch (error) {
-            if (!(error instanceof ProbeFailure)) throw error;
-            // A query diverged: a sequence one longer than this level's. It is reported at the end
-            // of the level unless a sequence of this level diverges too (that one is shorter).
-            probeFailure ??= { actions: [...actions, error.probe], cause: error.cause };
-            continue;
+    let results: LevelResult[];
+    const parallel = pool !== undefined && frontier.length >= 2 * pool.size;
+    if (!parallel) {
+      results = [await expander.expand(frontier, depth, visited, { deadline, keepSnapshots: SNAPSHOT_LIMIT, onNewState: options.onNewState })];
+    } else {
+      // Runs of nodes, handed to whichever worker is free; results are put back in node order, so
+      // the next frontier, the figures and the counterexample are the ones a sequential search gives.
+      const runs: (readonly Action[])[][] = [];
+      const runLength = Math.max(1, Math.ceil(frontier.length / (pool!.size * 8)));
+      for (let index = 0; index < frontier.length; index += runLength) runs.push(frontier.slice(index, index + runLength).map((node) => node.actions));
+      const workerPool = pool!;
+      results = new Array<LevelResult>(runs.length);
+      let nextRun = 0;
+      await Promise.all(
+        Array.from({ length: workerPool.size }, async (_, worker) => {
+          while (nextRun < runs.length) {
+            const index = nextRun++;
+            const visitedAdd = digests.slice(told[worker]);
+            told[worker] = digests.length;
+            const answer = await workerPool.expand(worker, { nodes: runs[index]!, depth, visitedAdd, deadline });
+            if (options.coverage !== undefined) for (const [ruleId, count] of answer.coverage) options.coverage.set(ruleId, (options.coverage.get(ruleId) ?? 0) + count);
+            results[index] = answer;
           }
-          if (reached !== null) {
-            next.push({ actions, snapshot: next.length < SNAPSHOT_LIMIT ? reached : null });
-            options.onNewState?.({ depth, actions, trace: reached.events });
-          }
-        } catch (error) {
-          return outcome(counterexampleOf(error, actions, depth), visited, false);
-        }
+        }),
+      );
+    }
+    // Merge in node order: a state two runs both found new is kept once, where it was found first.
+    const next: { actions: readonly Action[]; snapshot: SessionSnapshot | null }[] = [];
+    let probeFailure: readonly Action[] | null = null;
+    for (const result of results) {
+      sequences += result.sequences;
+      if (result.counterexample !== null) return outcome(result.counterexample, false);
+      probeFailure ??= result.probeFailure;
+      for (const found of result.next) {
+        // (A sequential level has already added its digests to `visited`; workers added them to their own copies.)
+        if (parallel && visited.has(found.digest)) continue;
+        visited.add(found.digest);
+        digests.push(found.digest);
+        next.push({ actions: found.actions, snapshot: found.snapshot });
       }
     }
+    if (results.some((result) => result.interrupted)) return outcome(null, true);
     if (probeFailure !== null) {
       // Run again on its own, so that its trace holds the failing query and no other probe.
-      const again = await replayActions({ factory: options.factory, port: portOptions, actions: probeFailure.actions, ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }) });
-      return outcome(again.counterexample ?? counterexampleOf(probeFailure.cause, probeFailure.actions, probeFailure.actions.length), visited, false);
+      const again = await replayActions({ factory: options.factory, port: portOptions, actions: probeFailure, ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }) });
+      return outcome(again.counterexample ?? { divergence: null, error: "a probe diverged, but not when replayed on its own: the implementation is not deterministic", actions: probeFailure, trace: [], depth: probeFailure.length }, false);
     }
-    levels.push({ depth, sequences: levelSequences, newStates: next.length, seconds: (performance.now() - levelStarted) / 1000 });
+    levels.push({ depth, sequences: results.reduce((sum, result) => sum + result.sequences, 0), newStates: next.length, seconds: (performance.now() - levelStarted) / 1000 });
     options.onLevel?.(levels[levels.length - 1]!);
     frontier = next;
     if (frontier.length === 0) break;
   }
-  return outcome(null, visited, false);
+  return outcome(null, false);
 }
 
 /** A divergence found by an injection-state probe, with the probe. */

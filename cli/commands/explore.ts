@@ -18,6 +18,8 @@ import { renderEvent } from "../../reports/calls.ts";
 import { renderMarkdown } from "../../reports/markdown.ts";
 import { renderJunit } from "../../reports/junit.ts";
 import { renderHtml } from "../../reports/html.ts";
+import { availableParallelism } from "node:os";
+import { startExplorePool } from "../explore-pool.ts";
 import { loadTarget } from "../targets.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 import { nonNegativeInt, readExpectations, writeAtomically } from "./run.ts";
@@ -42,6 +44,8 @@ divergence found is a shortest one.
   --max-pends N          ALE classifies, so pends (default ${DEFAULT_SCOPE.maxClassifies})
   --no-misuse            only correct driver calls (no misuse a verifier must flag)
   --no-environment       no TCP/IP-stack or resource changes
+  --workers N            worker threads sharing each level (default: 1 up to depth 4, else up to 2 by the CPUs);
+                         the figures and counterexamples are the same for any N
   --time-limit SECONDS   stop after this long and report how deep the search got
   --call-timeout MS      how long one call into the implementation may take (default 5000)
   --out DIR              where the reports go (default wfp-explore); an existing report is kept unless --force
@@ -157,6 +161,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       "no-misuse": { type: "boolean", default: false },
       "no-environment": { type: "boolean", default: false },
       "time-limit": { type: "string" },
+      workers: { type: "string" },
       "call-timeout": { type: "string" },
       out: { type: "string", default: "wfp-explore" },
       force: { type: "boolean", default: false },
@@ -188,6 +193,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     values.irql === "all" ? ["DISPATCH_LEVEL", "PASSIVE_LEVEL"] : values.irql === "PASSIVE_LEVEL" || values.irql === "DISPATCH_LEVEL" ? [values.irql] : [];
   if (irqls.length === 0) throw new UsageError(`--irql must be all, PASSIVE_LEVEL or DISPATCH_LEVEL, not "${values.irql}"`);
   const callTimeoutMs = Math.max(1, nonNegativeInt("call-timeout", values["call-timeout"], 5000));
+  const workers = Math.max(1, nonNegativeInt("workers", values.workers, depth <= 4 ? 1 : Math.min(2, availableParallelism())));
   const timeLimitSeconds = values["time-limit"] === undefined ? null : Number(values["time-limit"]);
   if (timeLimitSeconds !== null && !(timeLimitSeconds > 0)) throw new UsageError(`--time-limit must be a positive number of seconds, not "${values["time-limit"]}"`);
   const expectedFailures = values.expect === undefined ? [] : readExpectations(values.expect);
@@ -222,20 +228,32 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
           const configuration: Configuration = { policy, completionIrql, scheduled: false };
           const left = deadline === null ? undefined : deadline - performance.now();
           if (left !== undefined && left < 100) break;
-          const outcome = await explore({
-            factory: target.factory,
-            port: { policy, completionIrql },
-            depth,
-            scope,
-            coverage,
-            callTimeoutMs,
-            families: identity.families,
-            ...(left === undefined ? {} : { timeLimitMs: left }),
-            onLevel: (level) => {
-              if (io.isTty) io.err(`${policy} at ${completionIrql}: depth ${level.depth}: ${level.sequences} sequences, ${level.newStates} new states, ${level.seconds.toFixed(1)} s\n`);
-            },
-          });
-          results.push({ configuration, outcome });
+          const pool =
+            workers > 1
+              ? startExplorePool(workers, {
+                  target: { ...(values.impl === undefined ? {} : { impl: values.impl }), ...(values["impl-cmd"] === undefined ? {} : { implCmd: values["impl-cmd"] }) },
+                  settings: { port: { policy, completionIrql }, scope, families: identity.families, callTimeoutMs },
+                })
+              : undefined;
+          try {
+            const outcome = await explore({
+              factory: target.factory,
+              port: { policy, completionIrql },
+              depth,
+              scope,
+              coverage,
+              callTimeoutMs,
+              families: identity.families,
+              ...(pool === undefined ? {} : { pool }),
+              ...(left === undefined ? {} : { timeLimitMs: left }),
+              onLevel: (level) => {
+                if (io.isTty) io.err(`${policy} at ${completionIrql}: depth ${level.depth}: ${level.sequences} sequences, ${level.newStates} new states, ${level.seconds.toFixed(1)} s\n`);
+              },
+            });
+            results.push({ configuration, outcome });
+          } finally {
+            await pool?.close();
+          }
         }
       }
     }

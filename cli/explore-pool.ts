@@ -1,0 +1,63 @@
+/**
+ * Worker threads for `wfp-conform explore --workers N`: each level's frontier is cut into runs,
+ * expanded in parallel, and put back in order by properties/explore.ts, so the figures and the
+ * counterexample are the ones a sequential search gives.
+ */
+import { Worker } from "node:worker_threads";
+import type { ExpanderSettings, ExplorePool, LevelResult } from "../properties/explore.ts";
+import type { Action } from "../properties/session.ts";
+
+/** What a worker is started with: how to load the implementation, and the exploration's settings. */
+export interface WorkerData {
+  readonly target: { readonly impl?: string; readonly implCmd?: string };
+  readonly settings: Omit<ExpanderSettings, "factory" | "coverage">;
+}
+
+export interface WorkerRequest {
+  readonly id: number;
+  readonly nodes: readonly (readonly Action[])[];
+  readonly depth: number;
+  readonly visitedAdd: readonly string[];
+  /** The deadline as epoch milliseconds (each thread has its own performance.now() origin), or null. */
+  readonly deadlineEpochMs: number | null;
+}
+
+export interface WorkerResponse {
+  readonly id: number;
+  readonly result: LevelResult | null;
+  readonly coverage: readonly [string, number][];
+  readonly error: string | null;
+}
+
+/** Starts `size` workers; `close()` ends them. */
+export function startExplorePool(size: number, data: WorkerData): ExplorePool & { close(): Promise<void> } {
+  const workers = Array.from({ length: size }, () => new Worker(new URL("./explore-worker.mjs", import.meta.url), { workerData: data }));
+  const waiting = new Map<number, { resolve: (response: WorkerResponse) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  for (const worker of workers) {
+    worker.on("message", (response: WorkerResponse) => {
+      const entry = waiting.get(response.id);
+      waiting.delete(response.id);
+      entry?.resolve(response);
+    });
+    worker.on("error", (error) => {
+      for (const entry of waiting.values()) entry.reject(error);
+      waiting.clear();
+    });
+  }
+  return {
+    size,
+    async expand(index, request) {
+      const id = nextId++;
+      const response = await new Promise<WorkerResponse>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        workers[index]!.postMessage({ id, nodes: request.nodes, depth: request.depth, visitedAdd: request.visitedAdd, deadlineEpochMs: Number.isFinite(request.deadline) ? performance.timeOrigin + request.deadline : null } satisfies WorkerRequest);
+      });
+      if (response.result === null) throw new Error(`explore worker ${index + 1}: ${response.error ?? "failed"}`);
+      return { ...response.result, coverage: response.coverage };
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}
