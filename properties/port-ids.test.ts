@@ -8,54 +8,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { createPort } from "../impl/port-adapter.ts";
-import { initialState, step, type ModelState } from "../model/index.ts";
-import type { TraceEvent } from "../spec/events.ts";
-import type { DriverCall, EnginePort, PortStep } from "../spec/port.ts";
+import { CheckedDriver as Checked } from "./checked-driver.ts";
 import { DEFAULT_PORT_OPTIONS } from "./runner.ts";
-
-/** Drives a port with explicit calls, stepping the model over the trace the answers make. */
-class Checked {
-  private state: ModelState = initialState({ platform: "x64" });
-  private readonly trace: TraceEvent[] = [];
-  private counter = 0;
-  constructor(readonly port: EnginePort) {}
-
-  private observe(event: TraceEvent, findings: PortStep["findings"] | null): void {
-    const result = step(this.state, event, this.trace.length);
-    this.trace.push(event);
-    this.state = result.state;
-    const engine = result.violations.filter((violation) => violation.party !== "caller");
-    expect(engine.map((violation) => `${violation.ruleId}: ${violation.message}`), `engine violation at ${JSON.stringify(event)}`).toEqual([]);
-    if (findings === null) return;
-    const expected = [...new Set(result.violations.map((violation) => violation.ruleId))].sort();
-    const actual = [...new Set(findings.map((finding) => finding.ruleId))].sort();
-    expect(actual, `verifier findings at ${JSON.stringify(event)}`).toEqual(expected);
-  }
-
-  private absorb(stepResult: PortStep): void {
-    for (const output of stepResult.events) this.observe(output as TraceEvent, null);
-  }
-
-  call(fn: DriverCall["fn"], args: Record<string, unknown>, irql: DriverCall["irql"] = "PASSIVE_LEVEL"): Record<string, unknown> | undefined {
-    const callId = `c${++this.counter}`;
-    const call = { fn, irql, from: { kind: "thread" }, args } as DriverCall;
-    const result = this.port.call(callId, call) as PortStep;
-    this.observe({ kind: "call", callId, ...call, ...(result.ret === undefined ? {} : { ret: result.ret }) } as TraceEvent, result.findings);
-    this.absorb(result);
-    return result.ret;
-  }
-
-  environment(event: Parameters<EnginePort["environment"]>[0]): void {
-    const result = this.port.environment(event) as PortStep;
-    this.observe(event as TraceEvent, result.findings);
-    this.absorb(result);
-  }
-
-  drain(): void {
-    while ((this.port.pendingWork() as number) > 0) this.absorb(this.port.deliver(100) as PortStep);
-    this.observe({ kind: "engineIdle" }, null);
-  }
-}
 
 /** Strings that resemble `id` (prefix + decimal ref) without being it. */
 function nearMisses(prefix: string, ref: number): string[] {
