@@ -21,7 +21,7 @@ async function explore(...argv: string[]) {
 
 describe("wfp-conform explore", () => {
   it("prints the figures as one JSON object and writes the four reports", async () => {
-    const result = await explore("--impl", "builtin", "--depth", "3", "--json");
+    const result = await explore("--impl", "builtin", "--depth", "3", "--policy", "immediate,fifo", "--json");
     expect(result.code, result.stderr).toBe(0);
     const figures = JSON.parse(result.stdout) as Record<string, unknown>;
     for (const key of ["states", "distinctStates", "sequences", "statesPerSec", "seconds"]) expect(typeof figures[key], key).toBe("number");

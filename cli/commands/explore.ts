@@ -36,7 +36,9 @@ divergence found is a shortest one.
   --impl TARGET          builtin | builtin:mutant/<name> | ./module.js|.ts exporting createPort (default builtin)
   --impl-cmd "COMMAND"   an implementation in any language, over the JSON Lines protocol (docs/protocol.md)
   --depth K              longest sequence explored (default 6)
-  --policy P[,P...]      completion policies to explore under: all | ${DELIVERY_POLICIES.join(" | ")} (default immediate,fifo)
+  --policy P[,P...]      completion policies to explore under: all | ${DELIVERY_POLICIES.join(" | ")} (default fifo:
+                         completions queue until the explorer delivers them, so every delivery point is explored,
+                         "right after the call" included; add immediate to also run the engine's immediate path)
   --irql L               PASSIVE_LEVEL | DISPATCH_LEVEL | all: the IRQL completions run at (default DISPATCH_LEVEL)
   --max-handles N        injection handles at once (default ${DEFAULT_SCOPE.maxHandles})
   --max-nbls N           driver-held NBLs at once (default ${DEFAULT_SCOPE.maxNbls})
@@ -152,7 +154,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       impl: { type: "string" },
       "impl-cmd": { type: "string" },
       depth: { type: "string" },
-      policy: { type: "string", default: "immediate,fifo" },
+      policy: { type: "string", default: "fifo" },
       irql: { type: "string", default: "DISPATCH_LEVEL" },
       "max-handles": { type: "string" },
       "max-nbls": { type: "string" },
