@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   explore: () => import("./commands/explore.ts"),
   impls: () => import("./commands/impls.ts"),
   report: () => import("./commands/report.ts"),
+  vectors: () => import("./commands/vectors.ts"),
 };
 
 /** The text of `wfp-conform --help`. */

@@ -3,15 +3,16 @@ import { parseArgs } from "node:util";
 import { traceEventJsonSchema } from "../../spec/events.ts";
 import { protocolJsonSchema } from "../../spec/protocol.ts";
 import { reportJsonSchema } from "../../reports/report.ts";
+import { vectorJsonSchema } from "../../spec/vectors.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 
-export const summary = "print a JSON Schema: a trace line (default), --report, or --protocol (external-process messages)";
+export const summary = "print a JSON Schema: a trace line (default), --report, --protocol (external-process messages), or --vectors (a test vector line)";
 
 /** Prints the requested JSON Schema. */
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { report: { type: "boolean", default: false }, protocol: { type: "boolean", default: false } }, strict: true });
-  if (values.report && values.protocol) throw new UsageError("give one of --report and --protocol");
-  const schema = values.report ? reportJsonSchema() : values.protocol ? protocolJsonSchema() : traceEventJsonSchema();
+  const { values } = parseArgs({ args: [...argv], options: { report: { type: "boolean", default: false }, protocol: { type: "boolean", default: false }, vectors: { type: "boolean", default: false } }, strict: true });
+  if ([values.report, values.protocol, values.vectors].filter(Boolean).length > 1) throw new UsageError("give one of --report, --protocol and --vectors");
+  const schema = values.report ? reportJsonSchema() : values.protocol ? protocolJsonSchema() : values.vectors ? vectorJsonSchema() : traceEventJsonSchema();
   io.out(JSON.stringify(schema, null, 2) + "\n");
   return EXIT.ok;
 }
