@@ -138,7 +138,7 @@ function buildVector(meta: { id: string; source: Vector["source"]; configuration
     const owes = built.kind === "call" ? newlyOwed(before, owedOf(state)) : [];
     for (const output of item.engine) advance(output as TraceEvent);
     const after = obligationsOf(state);
-    return { ...built, ...(built.kind === "call" ? { owes } : {}), step: index + 1, callerViolations, after } as VectorStep;
+    return { step: index + 1, ...built, ...(built.kind === "call" ? { owes } : {}), callerViolations, after } as VectorStep;
   });
   const order = Object.keys(API_FAMILIES) as ApiFamily[];
   return {
@@ -189,8 +189,8 @@ export interface ExplorationVectorOptions {
 
 export const VECTOR_PORT_DEFAULTS = { completionIrql: "DISPATCH_LEVEL", seed: 1, batchSize: 2, platform: "x64" } as const;
 
-/** One vector per distinct state the exploration reaches, in the (deterministic) order reached. */
-export async function vectorsFromExploration(options: ExplorationVectorOptions): Promise<Vector[]> {
+/** One vector per distinct state the exploration reaches, in the (deterministic) order reached; given to `onVector` as made (not kept) when it is passed. */
+export async function vectorsFromExploration(options: ExplorationVectorOptions, onVector?: (vector: Vector) => void): Promise<Vector[]> {
   const factory = options.factory ?? (await import("../impl/port-adapter.ts")).createPort;
   const configuration: Configuration = {
     policy: options.policy,
@@ -200,6 +200,7 @@ export async function vectorsFromExploration(options: ExplorationVectorOptions):
     platform: options.platform ?? VECTOR_PORT_DEFAULTS.platform,
   };
   const vectors: Vector[] = [];
+  let made = 0;
   const irqlTag = configuration.completionIrql === "DISPATCH_LEVEL" ? "dispatch" : "passive";
   const outcome = await explore({
     factory,
@@ -207,9 +208,9 @@ export async function vectorsFromExploration(options: ExplorationVectorOptions):
     depth: options.depth,
     ...(options.scope === undefined ? {} : { scope: options.scope }),
     onNewState: (reached) => {
-      const index = vectors.length + 1;
+      const index = ++made;
       const id = `explore/${configuration.policy}/${irqlTag}/${String(index).padStart(5, "0")}`;
-      vectors.push(buildVector({ id, source: { kind: "explore", depth: reached.depth, policy: configuration.policy, index }, configuration }, rawStepsOfExploration(reached.actions, reached.trace)));
+      (onVector ?? ((vector: Vector) => vectors.push(vector)))(buildVector({ id, source: { kind: "explore", depth: reached.depth, policy: configuration.policy, index }, configuration }, rawStepsOfExploration(reached.actions, reached.trace)));
     },
   });
   if (!outcome.ok) throw new VectorBuildError(`the reference implementation diverged from the model while exploring: ${outcome.counterexample?.divergence?.model ?? outcome.counterexample?.error ?? "unknown"}`);
@@ -514,16 +515,22 @@ export interface VectorsOptions {
 /** The default folder of example traces. */
 export const EXAMPLES_DIR = join(import.meta.dirname, "..", "examples", "traces");
 
-/** Every vector, exploration first (policy by policy), then the examples in file-name order. */
-export async function generateVectors(options: VectorsOptions): Promise<{ vectors: Vector[]; fromExploration: number; fromExamples: number; skipped: SkippedExample[] }> {
-  const vectors: Vector[] = [];
-  if (options.exploration) for (const policy of options.policies) vectors.push(...(await vectorsFromExploration({ depth: options.depth, policy })));
-  const fromExploration = vectors.length;
+/** Every vector, exploration first (policy by policy), then the examples in file-name order, each handed to `onVector` as it is made. */
+export async function generateVectors(options: VectorsOptions, onVector: (vector: Vector) => void): Promise<{ vectors: number; steps: number; fromExploration: number; fromExamples: number; skipped: SkippedExample[] }> {
+  let vectors = 0;
+  let steps = 0;
+  const emit = (vector: Vector) => {
+    vectors += 1;
+    steps += vector.steps.length;
+    onVector(vector);
+  };
+  if (options.exploration) for (const policy of options.policies) await vectorsFromExploration({ depth: options.depth, policy }, emit);
+  const fromExploration = vectors;
   let skipped: SkippedExample[] = [];
   if (options.examples) {
     const examples = await vectorsFromExamples(options.examplesDir ?? EXAMPLES_DIR);
-    vectors.push(...examples.vectors);
+    examples.vectors.forEach(emit);
     skipped = examples.skipped;
   }
-  return { vectors, fromExploration, fromExamples: vectors.length - fromExploration, skipped };
+  return { vectors, steps, fromExploration, fromExamples: vectors - fromExploration, skipped };
 }

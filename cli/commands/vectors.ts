@@ -3,12 +3,13 @@
  * driven live: JSON Lines of operation sequences with every result the model allows and every
  * completion it owes, from the bounded exhaustive exploration and from the example traces.
  */
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DELIVERY_POLICIES, type DeliveryPolicy } from "../../spec/port.ts";
 import { EXAMPLES_DIR, generateVectors } from "../../properties/vectors.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
-import { nonNegativeInt, writeAtomically } from "./run.ts";
+import { nonNegativeInt } from "./run.ts";
 
 export const summary = "export test vectors (JSON Lines: calls, allowed results, owed completions) for offline runners";
 
@@ -73,15 +74,33 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (values.out !== undefined && existsSync(values.out) && !values.force) throw new UsageError(`--out ${values.out} exists; pass --force to overwrite it`);
 
   const started = performance.now();
-  const generated = await generateVectors({ depth, policies, exploration: !values["examples-only"], examples: !values["no-examples"], examplesDir });
-  const text = generated.vectors.map((vector) => JSON.stringify(vector) + "\n").join("");
-  if (values.out === undefined) io.out(text);
-  else writeAtomically(values.out, text);
+  // Written as made, a line at a time: a deep exploration's vectors are never all held in memory.
+  const temporary = values.out === undefined ? undefined : `${values.out}.tmp-${process.pid}`;
+  let descriptor: number | undefined;
+  if (temporary !== undefined) {
+    mkdirSync(dirname(resolve(temporary)), { recursive: true });
+    descriptor = openSync(temporary, "w");
+  }
+  let generated: Awaited<ReturnType<typeof generateVectors>>;
+  try {
+    generated = await generateVectors({ depth, policies, exploration: !values["examples-only"], examples: !values["no-examples"], examplesDir }, (vector) => {
+      const line = JSON.stringify(vector) + "\n";
+      if (descriptor === undefined) io.out(line);
+      else writeSync(descriptor, line);
+    });
+  } catch (error) {
+    if (descriptor !== undefined) closeSync(descriptor);
+    if (temporary !== undefined) rmSync(temporary, { force: true });
+    throw error;
+  }
+  if (descriptor !== undefined) {
+    closeSync(descriptor);
+    renameSync(temporary!, values.out!);
+  }
 
-  const steps = generated.vectors.reduce((sum, vector) => sum + vector.steps.length, 0);
   const seconds = (performance.now() - started) / 1000;
   io.err(
-    `${generated.vectors.length} vectors, ${steps} steps written to ${values.out ?? "standard output"}: ${generated.fromExploration} from exploration (depth ${values["examples-only"] ? 0 : depth}, policies ${values["examples-only"] ? "none" : policies.join(",")}), ${generated.fromExamples} from examples (${generated.skipped.length} example traces skipped), ${seconds.toFixed(1)} s\n`,
+    `${generated.vectors} vectors, ${generated.steps} steps written to ${values.out ?? "standard output"}: ${generated.fromExploration} from exploration (depth ${values["examples-only"] ? 0 : depth}, policies ${values["examples-only"] ? "none" : policies.join(",")}), ${generated.fromExamples} from examples (${generated.skipped.length} example traces skipped: the engine breaks a rule in them), ${seconds.toFixed(1)} s\n`,
   );
   return EXIT.ok;
 }
