@@ -81,7 +81,7 @@ const histogram = new Map<number, number>();
 for (const row of found) histogram.set(row.depth!, (histogram.get(row.depth!) ?? 0) + 1);
 const summary = { mutants: rows.length, found: found.length, maxDepth, byDepth: Object.fromEntries([...histogram.entries()].sort(([a], [b]) => a - b)), notFound: rows.filter((row) => row.depth === null).map((row) => row.mutant), seconds: Number(seconds.toFixed(1)) };
 if (values.json) console.log(JSON.stringify({ summary, rows }, null, 2));
-else console.log(`\n${found.length} of ${rows.length} mutants found by explore up to depth ${maxDepth} (by depth: ${[...histogram.entries()].sort(([a], [b]) => a - b).map(([depth, count]) => `${depth}: ${count}`).join(", ")}) in ${seconds.toFixed(1)} s`);
+else console.log(`\n${found.length} of ${rows.length} mutants found by explore (${rows.filter((row) => row.depth !== null && row.scope === "default").length} in the default scope up to depth ${maxDepth}; by depth: ${[...histogram.entries()].sort(([a], [b]) => a - b).map(([depth, count]) => `${depth}: ${count}`).join(", ")}) in ${seconds.toFixed(1)} s`);
 if (values.markdown !== undefined) {
   const lines = ["| mutant | family | smallest depth | policy | scope | rules |", "|---|---|---:|---|---|---|"];
   for (const row of rows) lines.push(`| \`${row.mutant}\` | ${row.family} | ${row.depth ?? `> ${maxDepth}`} | ${row.policy ?? "-"} | ${row.scope} | ${row.rules.map((rule) => `\`${rule}\``).join(", ")} |`);
