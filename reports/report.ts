@@ -92,6 +92,8 @@ export const ExplorationSchema = z.strictObject({
       /** Length of the shortest diverging sequence, or null when none was found. */
       divergenceAtDepth: z.number().int().nonnegative().nullable(),
       interrupted: z.boolean(),
+      /** Each completed level: sequences of that length run, new states found, seconds. */
+      levels: z.array(z.strictObject({ depth: z.number().int().positive(), sequences: z.number().int().nonnegative(), newStates: z.number().int().nonnegative(), seconds: z.number().nonnegative() })),
     }),
   ),
 });

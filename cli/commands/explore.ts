@@ -279,6 +279,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         depthCompleted: outcome.depthCompleted,
         divergenceAtDepth: outcome.counterexample?.depth ?? null,
         interrupted: outcome.interrupted,
+        levels: outcome.levels.map((level) => ({ ...level })),
       })),
     };
 
