@@ -16,13 +16,11 @@ import type { Action } from "../../properties/session.ts";
 import { assembleReport, type Configuration, type CounterexampleReport, type Exploration, type Report } from "../../reports/report.ts";
 import { renderEvent } from "../../reports/calls.ts";
 import { renderMarkdown } from "../../reports/markdown.ts";
-import { renderJunit } from "../../reports/junit.ts";
-import { renderHtml } from "../../reports/html.ts";
 import { availableParallelism } from "node:os";
 import { startExplorePool } from "../explore-pool.ts";
 import { loadTarget } from "../targets.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
-import { nonNegativeInt, readExpectations, writeAtomically } from "./run.ts";
+import { nonNegativeInt, parseIrqls, parseTimeLimit, readExpectations, slug, writeAtomically, writeReports } from "./run.ts";
 
 export const summary = "explore every operation sequence up to a depth (bounded exhaustive) and write the reports";
 
@@ -118,9 +116,6 @@ function parsePolicies(text: string): DeliveryPolicy[] {
   return policies as DeliveryPolicy[];
 }
 
-function slug(text: string): string {
-  return text.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").slice(0, 60) || "error";
-}
 
 function counterexampleReport(found: ExploreCounterexample, configuration: Configuration, sequences: number, replay: string, replayFile: string | null): CounterexampleReport {
   const divergence = found.divergence;
@@ -191,13 +186,10 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     environment: !values["no-environment"],
   };
   const policies = parsePolicies(values.policy);
-  const irqls: readonly ("PASSIVE_LEVEL" | "DISPATCH_LEVEL")[] =
-    values.irql === "all" ? ["DISPATCH_LEVEL", "PASSIVE_LEVEL"] : values.irql === "PASSIVE_LEVEL" || values.irql === "DISPATCH_LEVEL" ? [values.irql] : [];
-  if (irqls.length === 0) throw new UsageError(`--irql must be all, PASSIVE_LEVEL or DISPATCH_LEVEL, not "${values.irql}"`);
+  const irqls = parseIrqls(values.irql);
   const callTimeoutMs = Math.max(1, nonNegativeInt("call-timeout", values["call-timeout"], 5000));
   const workers = Math.max(1, nonNegativeInt("workers", values.workers, depth <= 4 ? 1 : Math.min(2, availableParallelism())));
-  const timeLimitSeconds = values["time-limit"] === undefined ? null : Number(values["time-limit"]);
-  if (timeLimitSeconds !== null && !(timeLimitSeconds > 0)) throw new UsageError(`--time-limit must be a positive number of seconds, not "${values["time-limit"]}"`);
+  const timeLimitSeconds = parseTimeLimit(values["time-limit"]);
   const expectedFailures = values.expect === undefined ? [] : readExpectations(values.expect);
   const replayOnly = values.replay === undefined ? null : readExploreReplay(values.replay);
 
@@ -341,11 +333,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       rmSync(savedDir, { recursive: true, force: true });
       for (const file of saved) writeAtomically(join(savedDir, file.name), JSON.stringify(file.content, null, 2) + "\n");
     }
-    writeAtomically(reportPath, JSON.stringify(report, null, 2) + "\n");
-    writeAtomically(join(out, "report.md"), renderMarkdown(report));
-    writeAtomically(join(out, "report.xml"), renderJunit(report));
-    writeAtomically(join(out, "report.html"), renderHtml(report));
-    if (values.junit !== undefined) writeAtomically(values.junit, renderJunit(report));
+    writeReports(out, report, values.junit);
 
     if (values.json) {
       io.out(

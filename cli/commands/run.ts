@@ -124,8 +124,33 @@ function replayCommand(implFlag: string, replayFile: string | null, configuratio
   return `npx wfp-conform run ${implFlag} --policy ${configuration.policy} --irql ${configuration.completionIrql} ${configuration.scheduled ? "--scheduled-only" : "--no-scheduled"} --seed ${seed} --path "${path}"${replayPath === null ? "" : ` --replay-path "${replayPath}"`} --max-commands ${maxCommands} --out wfp-replay --force`;
 }
 
-function slug(text: string): string {
+/** A file-name-safe form of `text` (rule ids in counterexample file names). */
+export function slug(text: string): string {
   return text.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").slice(0, 60) || "error";
+}
+
+/** `--irql`: all, PASSIVE_LEVEL or DISPATCH_LEVEL. */
+export function parseIrqls(text: string): readonly ("PASSIVE_LEVEL" | "DISPATCH_LEVEL")[] {
+  if (text === "all") return ["DISPATCH_LEVEL", "PASSIVE_LEVEL"];
+  if (text === "PASSIVE_LEVEL" || text === "DISPATCH_LEVEL") return [text];
+  throw new UsageError(`--irql must be all, PASSIVE_LEVEL or DISPATCH_LEVEL, not "${text}"`);
+}
+
+/** `--time-limit`: a positive number of seconds, or null when not given. */
+export function parseTimeLimit(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const seconds = Number(text);
+  if (!(seconds > 0)) throw new UsageError(`--time-limit must be a positive number of seconds, not "${text}"`);
+  return seconds;
+}
+
+/** Writes the four renderings of a report into `out` (and the JUnit XML to `junit` too, if given). */
+export function writeReports(out: string, report: Report, junit: string | undefined): void {
+  writeAtomically(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  writeAtomically(join(out, "report.md"), renderMarkdown(report));
+  writeAtomically(join(out, "report.xml"), renderJunit(report));
+  writeAtomically(join(out, "report.html"), renderHtml(report));
+  if (junit !== undefined) writeAtomically(junit, renderJunit(report));
 }
 
 /** Runs the conformance properties against one implementation and writes the reports. */
@@ -166,15 +191,12 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const runs = Math.max(1, nonNegativeInt("runs", values.runs, 100));
   const maxCommands = Math.max(1, nonNegativeInt("max-commands", values["max-commands"], 80));
   const callTimeoutMs = Math.max(1, nonNegativeInt("call-timeout", values["call-timeout"], 5000));
-  const timeLimitSeconds = values["time-limit"] === undefined ? null : Number(values["time-limit"]);
-  if (timeLimitSeconds !== null && !(timeLimitSeconds > 0)) throw new UsageError(`--time-limit must be a positive number of seconds, not "${values["time-limit"]}"`);
+  const timeLimitSeconds = parseTimeLimit(values["time-limit"]);
   const policies: readonly DeliveryPolicy[] = values.policy === "all" ? DELIVERY_POLICIES : [values.policy as DeliveryPolicy];
   if (!policies.every((policy) => (DELIVERY_POLICIES as readonly string[]).includes(policy))) {
     throw new UsageError(`--policy must be all or one of ${DELIVERY_POLICIES.join(", ")}, not "${values.policy}"`);
   }
-  const irqls: readonly ("PASSIVE_LEVEL" | "DISPATCH_LEVEL")[] =
-    values.irql === "all" ? ["DISPATCH_LEVEL", "PASSIVE_LEVEL"] : values.irql === "PASSIVE_LEVEL" || values.irql === "DISPATCH_LEVEL" ? [values.irql] : [];
-  if (irqls.length === 0) throw new UsageError(`--irql must be all, PASSIVE_LEVEL or DISPATCH_LEVEL, not "${values.irql}"`);
+  const irqls = parseIrqls(values.irql);
   if (values["no-scheduled"] && values["scheduled-only"]) throw new UsageError("--no-scheduled and --scheduled-only exclude each other");
   const shard = parseShard(values.shard);
   const expectedFailures = values.expect === undefined ? [] : readExpectations(values.expect);
@@ -317,11 +339,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         if (file !== undefined) writeAtomically(join(savedDir, file.name), JSON.stringify({ ...file.content, calls: counterexample.calls }, null, 2) + "\n");
       });
     }
-    writeAtomically(reportPath, JSON.stringify(report, null, 2) + "\n");
-    writeAtomically(join(out, "report.md"), renderMarkdown(report));
-    writeAtomically(join(out, "report.xml"), renderJunit(report));
-    writeAtomically(join(out, "report.html"), renderHtml(report));
-    if (values.junit !== undefined) writeAtomically(values.junit, renderJunit(report));
+    writeReports(out, report, values.junit);
     if (values.json) io.out(JSON.stringify(report, null, 2) + "\n");
     else {
       io.out(renderMarkdown(report));
