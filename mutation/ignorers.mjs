@@ -10,7 +10,17 @@
  *   (the consequent of `if (this.bugs.X ...)` / `this.bugs.X ? a : b`, or the same with
  *   `this.verifierBugs.X`, where the test needs the flag). The built-in simulator has every flag
  *   off; those branches are the defects of the variants in impl/mutants/, whose detection
- *   properties/mutants.test.ts checks.
+ *   properties/mutants.test.ts checks. Also the bodies of the methods whose every call site is such
+ *   code (VARIANT_ONLY_METHODS, checked by mutation/ignorers.test.ts), and, in a conjunction:
+ *   - the operand `this.bugs.X` / `!this.bugs.X` itself: with the flag false, replacing it by its
+ *     value changes nothing, and every other replacement (`false`, dropping the `!`, `true` for a
+ *     bare flag) gives the same program as a mutant Stryker also makes of the enclosing conjunction
+ *     (`A && false` is `false`; `A && true` is `A`, as is `A || flag`);
+ *   - every mutant inside the other operand of `A && this.bugs.X`: the conjunction is false
+ *     whatever A is (A has no side effect: checked by mutation/ignorers.test.ts).
+ * - `OutsideThePort`: code no port call reaches: the engine's introspection for unit tests and
+ *   benchmarks (`stats`, `handleStateOf`, `nblStateOf`), and the "table full" RangeErrors, which
+ *   need 2^24 live objects of one kind.
  */
 import { PluginKind, declareValuePlugin } from "@stryker-mutator/api/plugin";
 
@@ -54,11 +64,53 @@ const verifierMessages = {
   },
 };
 
+/** Methods (and functions) whose every call site runs only when a bug flag is on. */
+export const VARIANT_ONLY_METHODS = new Set(["queueGhost", "dropCompletionsOf", "pushFront", "createVariantPort"]);
+/** Introspection methods no port call reaches. */
+export const INTROSPECTION_METHODS = new Set(["stats", "handleStateOf", "nblStateOf"]);
+
+/** `this.bugs.X`, or `!this.bugs.X`. */
+function isFlagOperand(node) {
+  return isBugFlag(node) || (node?.type === "UnaryExpression" && node.operator === "!" && isBugFlag(node.argument));
+}
+
+/** The name of a method or function declaration whose body `path` is, if any. */
+function bodyOwnerName(path) {
+  const parent = path.parentPath?.node;
+  if (path.node.type !== "BlockStatement" || path.key !== "body") return undefined;
+  if ((parent?.type === "ClassMethod" || parent?.type === "FunctionDeclaration") && parent.key?.type === "Identifier") return parent.key.name;
+  if (parent?.type === "FunctionDeclaration" && parent.id?.type === "Identifier") return parent.id.name;
+  return undefined;
+}
+
+const VARIANT = "runs only in a deliberately wrong variant of impl/mutants (a bug flag is on) (mutation/EQUIVALENT.md)";
+const FLAG_OPERAND = "a bug-flag operand of a conjunction: equivalent, or the same program as a mutant of the conjunction (mutation/EQUIVALENT.md)";
+const DOMINATED = "inside `A && this.bugs.X`, false in the built-in whatever A is (mutation/EQUIVALENT.md)";
+
 const variantOnlyCode = {
   shouldIgnore(path) {
     const parent = path.parentPath?.node;
-    if (path.key === "consequent" && (parent?.type === "IfStatement" || parent?.type === "ConditionalExpression") && requiresBug(parent.test)) {
-      return "runs only in a deliberately wrong variant of impl/mutants (a bug flag is on) (mutation/EQUIVALENT.md)";
+    if (path.key === "consequent" && (parent?.type === "IfStatement" || parent?.type === "ConditionalExpression") && requiresBug(parent.test)) return VARIANT;
+    const owner = bodyOwnerName(path);
+    if (owner !== undefined && VARIANT_ONLY_METHODS.has(owner)) return VARIANT;
+    if (parent?.type === "LogicalExpression" && (path.key === "left" || path.key === "right") && isFlagOperand(path.node)) return FLAG_OPERAND;
+    // Inside the left operand of `A && this.bugs.X` (at any depth).
+    for (let at = path; at.parentPath !== null && at.parentPath !== undefined; at = at.parentPath) {
+      const above = at.parentPath.node;
+      if (above.type === "LogicalExpression" && above.operator === "&&" && at.key === "left" && requiresBug(above.right)) return DOMINATED;
+      if (/Statement$|Declaration$|^Class/.test(above.type)) break;
+    }
+    return undefined;
+  },
+};
+
+const outsideThePort = {
+  shouldIgnore(path) {
+    const owner = bodyOwnerName(path);
+    if (owner !== undefined && INTROSPECTION_METHODS.has(owner)) return "introspection for unit tests and benchmarks; no port call reaches it (mutation/EQUIVALENT.md)";
+    const node = path.node;
+    if (node.type === "IfStatement" && node.consequent?.type === "ThrowStatement" && node.consequent.argument?.type === "NewExpression" && node.consequent.argument.callee?.name === "RangeError") {
+      return "a table-full RangeError: needs 2^24 live objects of one kind (mutation/EQUIVALENT.md)";
     }
     return undefined;
   },
@@ -67,4 +119,5 @@ const variantOnlyCode = {
 export const strykerPlugins = [
   declareValuePlugin(PluginKind.Ignore, "VerifierMessages", verifierMessages),
   declareValuePlugin(PluginKind.Ignore, "VariantOnlyCode", variantOnlyCode),
+  declareValuePlugin(PluginKind.Ignore, "OutsideThePort", outsideThePort),
 ];

@@ -1,0 +1,150 @@
+/**
+ * The ignore-plugins of the mutation run (mutation/ignorers.mjs) exclude mutants from the score, so
+ * what they exclude is checked here: on snippets (what is ignored and, as important, what is not),
+ * and on impl/ itself for the two claims the plugins rest on (every call of a variant-only method
+ * is variant-only code; the left operand of `A && this.bugs.X` has no side effect).
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "@babel/parser";
+import traverseModule, { type NodePath } from "@babel/traverse";
+import { describe, expect, it } from "vitest";
+// @ts-expect-error: a plain ESM module of Stryker plugins, without type declarations.
+import { INTROSPECTION_METHODS, VARIANT_ONLY_METHODS, strykerPlugins } from "./ignorers.mjs";
+
+// @babel/traverse is CommonJS: its default export arrives wrapped under ESM.
+const traverse = ((traverseModule as unknown as { default?: typeof traverseModule }).default ?? traverseModule) as typeof traverseModule;
+
+interface Ignorer {
+  shouldIgnore(path: NodePath): string | undefined;
+}
+const plugins = strykerPlugins as readonly { readonly name: string; readonly value: Ignorer }[];
+const ignorers = plugins.map((plugin) => plugin.value);
+
+function ast(source: string) {
+  return parse(source, { sourceType: "module", plugins: ["typescript"] });
+}
+
+/** The source text of every node some ignorer matches (itself, not its descendants). */
+function ignoredTexts(source: string): string[] {
+  const texts: string[] = [];
+  traverse(ast(source), {
+    enter(path) {
+      if (ignorers.some((ignorer) => ignorer.shouldIgnore(path) !== undefined)) {
+        texts.push(source.slice(path.node.start!, path.node.end!));
+        path.skip();
+      }
+    },
+  });
+  return texts;
+}
+
+const IMPL = join(import.meta.dirname, "..", "impl");
+const IMPL_FILES = readdirSync(IMPL)
+  .filter((name) => name.endsWith(".ts") && !name.endsWith(".test.ts"))
+  .map((name) => ({ name, source: readFileSync(join(IMPL, name), "utf8") }));
+
+function isBugFlag(path: NodePath | null): boolean {
+  const node = path?.node;
+  return (
+    node?.type === "MemberExpression" &&
+    node.object.type === "MemberExpression" &&
+    node.object.object.type === "ThisExpression" &&
+    node.object.property.type === "Identifier" &&
+    (node.object.property.name === "bugs" || node.object.property.name === "verifierBugs")
+  );
+}
+
+/** Whether a condition can only be true when a bug flag is on (as in ignorers.mjs). */
+function requiresBug(path: NodePath): boolean {
+  if (isBugFlag(path)) return true;
+  const node = path.node;
+  if (node.type === "LogicalExpression" && node.operator === "&&") return requiresBug(path.get("left") as NodePath) || requiresBug(path.get("right") as NodePath);
+  if (node.type === "ParenthesizedExpression") return requiresBug(path.get("expression") as NodePath);
+  return false;
+}
+
+describe("mutation ignore-plugins", () => {
+  it("ignore variant-only code and flag operands, and keep the rest of a condition", () => {
+    const source = [
+      "class E {",
+      "  f(a, t) {",
+      "    if (a === 1 && !this.bugs.noClosingStatus) return 1;",
+      "    if ((t & 2) === 0 && !(t === 0 && this.bugs.flagsZeroIsAllTypes)) return 2;",
+      "    if (this.bugs.duplicateCompletion) this.queueGhost(a);",
+      "    return a > 0 ? 3 : 4;",
+      "  }",
+      "  queueGhost(a) { this.x = a; }",
+      "  stats() { return { n: this.n }; }",
+      "  grow() { if (capacity > SLOT_SPACE) throw new RangeError('full'); this.y = 1; }",
+      "}",
+    ].join("\n");
+    expect(ignoredTexts(source)).toEqual([
+      "!this.bugs.noClosingStatus",
+      "t === 0",
+      "this.bugs.flagsZeroIsAllTypes",
+      "this.queueGhost(a);",
+      "{ this.x = a; }",
+      "{ return { n: this.n }; }",
+      "if (capacity > SLOT_SPACE) throw new RangeError('full');",
+    ]);
+  });
+
+  it("every call of a variant-only method in impl/ is itself variant-only code", () => {
+    const calls: string[] = [];
+    for (const { name, source } of IMPL_FILES) {
+      traverse(ast(source), {
+        CallExpression(path) {
+          const callee = path.node.callee;
+          const called = callee.type === "MemberExpression" && callee.property.type === "Identifier" ? callee.property.name : callee.type === "Identifier" ? callee.name : null;
+          if (called === null || !VARIANT_ONLY_METHODS.has(called)) return;
+          // Walk up until an ignorer claims an ancestor (or the call itself).
+          let ignored = false;
+          for (let at: NodePath | null = path; at !== null && !ignored; at = at.parentPath) ignored = ignorers.some((ignorer) => ignorer.shouldIgnore(at!) !== undefined);
+          calls.push(`${name}:${path.node.loc!.start.line} ${called} ${ignored ? "variant-only" : "REACHABLE"}`);
+        },
+      });
+    }
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.filter((call) => call.endsWith("REACHABLE"))).toEqual([]);
+  });
+
+  it("no port-facing code of impl/ calls the introspection methods", () => {
+    const calls: string[] = [];
+    for (const { name, source } of IMPL_FILES) {
+      traverse(ast(source), {
+        CallExpression(path) {
+          const callee = path.node.callee;
+          if (callee.type === "MemberExpression" && callee.property.type === "Identifier" && INTROSPECTION_METHODS.has(callee.property.name)) calls.push(`${name}:${path.node.loc!.start.line}`);
+        },
+      });
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it("the left operand of every `A && this.bugs.X` in impl/ has no side effect", () => {
+    const conjunctions: string[] = [];
+    for (const { name, source } of IMPL_FILES) {
+      traverse(ast(source), {
+        LogicalExpression(path) {
+          if (path.node.operator !== "&&" || !requiresBug(path.get("right"))) return;
+          let effects = false;
+          path.get("left").traverse({
+            CallExpression() {
+              effects = true;
+            },
+            AssignmentExpression() {
+              effects = true;
+            },
+            UpdateExpression() {
+              effects = true;
+            },
+          });
+          conjunctions.push(`${name}:${path.node.loc!.start.line} ${effects ? "SIDE EFFECT" : "pure"}`);
+        },
+      });
+    }
+    expect(conjunctions.length).toBeGreaterThan(0);
+    expect(conjunctions.filter((line) => line.endsWith("SIDE EFFECT"))).toEqual([]);
+  });
+});
