@@ -12,8 +12,9 @@ import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ESM module of Stryker plugins, without type declarations.
 import { INTROSPECTION_METHODS, VARIANT_ONLY_METHODS, strykerPlugins } from "./ignorers.mjs";
 
-// @babel/traverse is CommonJS: its default export arrives wrapped under ESM.
-const traverse = ((traverseModule as unknown as { default?: typeof traverseModule }).default ?? traverseModule) as typeof traverseModule;
+// @babel/traverse is CommonJS: depending on the loader's interop, its default export arrives as is or wrapped.
+type Traverse = typeof traverseModule.default;
+const traverse: Traverse = typeof traverseModule === "function" ? (traverseModule as unknown as Traverse) : traverseModule.default;
 
 interface Ignorer {
   shouldIgnore(path: NodePath): string | undefined;
