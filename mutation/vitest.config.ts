@@ -11,7 +11,7 @@ export default defineConfig({
   // The repository, not this folder (Stryker loads this file from its sandbox copy of the repository).
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
-    include: ["mutation/**/*.mutation.ts", "properties/deep-queues.test.ts", "properties/port-ids.test.ts", "properties/many-objects.test.ts", "properties/delivery-policy.test.ts"],
+    include: ["mutation/**/*.mutation.ts", "properties/deep-queues.test.ts", "properties/port-ids.test.ts", "properties/many-objects.test.ts", "properties/delivery-policy.test.ts", "properties/scenarios/**/*.test.ts"],
     exclude: ["node_modules/**", ".stryker-tmp/**"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
