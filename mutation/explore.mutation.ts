@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { createPort } from "../impl/port-adapter.ts";
 import { explore } from "../properties/explore.ts";
 
-const DEPTH = Number(process.env["WFP_MUTATION_EXPLORE_DEPTH"] ?? 4);
+const DEPTH = Number(process.env["WFP_MUTATION_EXPLORE_DEPTH"] ?? 3);
 
 describe("bounded exhaustive exploration (mutation suite)", () => {
   for (const [policy, completionIrql] of [["fifo", "DISPATCH_LEVEL"], ["immediate", "PASSIVE_LEVEL"]] as const) {
