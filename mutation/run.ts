@@ -1,42 +1,119 @@
 /**
- * `npm run mutation [-- <stryker options>]`: runs StrykerJS over impl/ with the conformance-properties
- * suite (mutation/stryker.config.json, mutation/vitest.config.ts), then prints a one-line summary read
- * from Stryker's JSON report (reports/mutation/mutation.json; the HTML report is next to it).
- * Extra arguments go to `stryker run` (for example `--incremental`, or `--mutate impl/queue.ts`).
- * Exits with Stryker's exit code (non-zero if Stryker failed or the score is under its `break` threshold).
+ * `npm run mutation [-- --parts K] [-- <stryker options>]`: runs StrykerJS over impl/ with the
+ * conformance-properties suite (mutation/stryker.config.json, mutation/vitest.config.ts), then prints
+ * a one-line summary read from Stryker's JSON report (reports/mutation/mutation.json; the HTML
+ * report is next to it).
+ *
+ * With `--parts K` the mutants are tested in K successive Stryker runs (impl/engine.ts split into
+ * line ranges, the other files together), each writing reports/mutation/parts/part-I.{json,html},
+ * and merged into reports/mutation/mutation.json as they finish: a run stopped early (a CI time
+ * limit, a closed laptop) keeps the parts it finished, and the summary says which are missing.
+ * Other arguments go to `stryker run` (for example `--incremental`, `--concurrency 1`).
+ * Exits with Stryker's exit code (non-zero if a Stryker run failed).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const report = join(root, "reports", "mutation", "mutation.json");
-const started = Date.now();
+const reportDir = join(root, "reports", "mutation");
+const report = join(reportDir, "mutation.json");
 const stryker = join(root, "node_modules", ".bin", "stryker");
-const result = spawnSync(stryker, ["run", "mutation/stryker.config.json", ...process.argv.slice(2)], { cwd: root, stdio: "inherit" });
-const seconds = Math.round((Date.now() - started) / 1000);
+const baseConfig = JSON.parse(readFileSync(join(root, "mutation", "stryker.config.json"), "utf8")) as { mutate: string[]; [key: string]: unknown };
 
 interface MutantResult {
   readonly status: string;
 }
 interface MutationReport {
-  readonly files: Record<string, { readonly mutants: readonly MutantResult[] }>;
+  readonly files: Record<string, { readonly source: string; readonly mutants: readonly MutantResult[] }>;
+  readonly [key: string]: unknown;
 }
 
-if (!existsSync(report)) {
-  console.error(`mutation: no report at ${report}`);
+const args = process.argv.slice(2);
+const partsAt = args.indexOf("--parts");
+const parts = partsAt < 0 ? 1 : Number(args[partsAt + 1]);
+if (!Number.isInteger(parts) || parts < 1) {
+  console.error(`mutation: --parts takes a positive integer, not "${args[partsAt + 1] ?? ""}"`);
+  process.exit(2);
+}
+const strykerArgs = partsAt < 0 ? args : [...args.slice(0, partsAt), ...args.slice(partsAt + 2)];
+const started = Date.now();
+
+function summarise(missing: readonly string[]): void {
+  const seconds = Math.round((Date.now() - started) / 1000);
+  if (!existsSync(report)) {
+    console.error(`mutation: no report at ${report}`);
+    return;
+  }
+  const counts = new Map<string, number>();
+  for (const file of Object.values((JSON.parse(readFileSync(report, "utf8")) as MutationReport).files)) {
+    for (const mutant of file.mutants) counts.set(mutant.status, (counts.get(mutant.status) ?? 0) + 1);
+  }
+  const count = (status: string): number => counts.get(status) ?? 0;
+  const detected = count("Killed") + count("Timeout");
+  const undetected = count("Survived") + count("NoCoverage");
+  const score = detected + undetected === 0 ? 0 : (100 * detected) / (detected + undetected);
+  const details = [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status} ${n}`).join(", ");
+  console.log(`mutation score: ${score.toFixed(2)}% (${detected} detected / ${detected + undetected} valid mutants; ${details}) in ${Math.floor(seconds / 60)} min ${seconds % 60} s`);
+  if (missing.length > 0) console.log(`INCOMPLETE: not tested: ${missing.join(", ")}`);
+  console.log(`report: reports/mutation/mutation.html, reports/mutation/mutation.json${parts > 1 ? ", reports/mutation/parts/" : ""}`);
+}
+
+if (parts === 1) {
+  const result = spawnSync(stryker, ["run", "mutation/stryker.config.json", ...strykerArgs], { cwd: root, stdio: "inherit" });
+  summarise([]);
   process.exit(result.status ?? 2);
 }
-const counts = new Map<string, number>();
-for (const file of Object.values((JSON.parse(readFileSync(report, "utf8")) as MutationReport).files)) {
-  for (const mutant of file.mutants) counts.set(mutant.status, (counts.get(mutant.status) ?? 0) + 1);
+
+// K parts: the files other than engine.ts together, engine.ts in K - 1 line ranges of about equal
+// length, each ending at the end of a top-level declaration or class member (a line "}" or "  }"),
+// so that no mutant spans two ranges (Stryker tests a mutant only if a range holds it whole).
+const engine = "impl/engine.ts";
+const engineSource = readFileSync(join(root, engine), "utf8").split("\n");
+const ends = [0];
+for (let part = 1; part < parts - 1; part++) {
+  let line = Math.max(ends[ends.length - 1]! + 1, Math.floor((part * engineSource.length) / (parts - 1)));
+  while (line < engineSource.length && !/^ ?}$|^  }$/.test(engineSource[line - 1]!)) line++;
+  ends.push(line);
 }
-const count = (status: string): number => counts.get(status) ?? 0;
-const detected = count("Killed") + count("Timeout");
-const undetected = count("Survived") + count("NoCoverage");
-const score = detected + undetected === 0 ? 0 : (100 * detected) / (detected + undetected);
-const details = [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status} ${n}`).join(", ");
-console.log(`mutation score: ${score.toFixed(2)}% (${detected} detected / ${detected + undetected} valid mutants; ${details}) in ${Math.floor(seconds / 60)} min ${seconds % 60} s`);
-console.log(`report: reports/mutation/mutation.html, reports/mutation/mutation.json`);
-process.exit(result.status ?? 2);
+ends.push(engineSource.length);
+const ranges = ends.slice(1).map((end, i) => [ends[i]! + 1, end] as const);
+const partMutate: string[][] = [baseConfig.mutate.filter((file) => file !== engine), ...ranges.map(([from, to]) => [`${engine}:${from}-${to}`])];
+const partsDir = join(reportDir, "parts");
+rmSync(partsDir, { recursive: true, force: true });
+mkdirSync(partsDir, { recursive: true });
+
+let merged: MutationReport | null = null;
+const missing = partMutate.map((mutate) => mutate.join(" "));
+let status = 0;
+for (const [index, mutate] of partMutate.entries()) {
+  const config = join(root, "mutation", `.stryker-part-${index + 1}.json`);
+  const partReport = join(partsDir, `part-${index + 1}.json`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      ...baseConfig,
+      mutate,
+      jsonReporter: { fileName: `reports/mutation/parts/part-${index + 1}.json` },
+      htmlReporter: { fileName: `reports/mutation/parts/part-${index + 1}.html` },
+      incrementalFile: `reports/mutation/parts/stryker-incremental-${index + 1}.json`,
+    }),
+  );
+  console.log(`mutation: part ${index + 1} of ${partMutate.length}: ${mutate.join(" ")}`);
+  const result = spawnSync(stryker, ["run", config, ...strykerArgs], { cwd: root, stdio: "inherit" });
+  rmSync(config, { force: true });
+  if (result.status !== 0) status = result.status ?? 2;
+  if (!existsSync(partReport)) continue;
+  const part = JSON.parse(readFileSync(partReport, "utf8")) as MutationReport;
+  if (merged === null) merged = part;
+  else {
+    const files: Record<string, MutationReport["files"][string]> = { ...merged.files };
+    for (const [file, entry] of Object.entries(part.files)) files[file] = files[file] === undefined ? entry : { ...files[file]!, mutants: [...files[file]!.mutants, ...entry.mutants] };
+    merged = { ...merged, files };
+  }
+  missing.splice(missing.indexOf(mutate.join(" ")), 1);
+  writeFileSync(report, JSON.stringify(merged));
+}
+summarise(missing);
+process.exit(status);
