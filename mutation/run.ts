@@ -106,11 +106,12 @@ for (const [index, mutate] of partMutate.entries()) {
   if (result.status !== 0) status = result.status ?? 2;
   if (!existsSync(partReport)) continue;
   const part = JSON.parse(readFileSync(partReport, "utf8")) as MutationReport;
-  if (merged === null) merged = part;
+  const previous: MutationReport | null = merged;
+  if (previous === null) merged = part;
   else {
-    const files: Record<string, MutationReport["files"][string]> = { ...merged.files };
+    const files: Record<string, MutationReport["files"][string]> = { ...previous.files };
     for (const [file, entry] of Object.entries(part.files)) files[file] = files[file] === undefined ? entry : { ...files[file]!, mutants: [...files[file]!.mutants, ...entry.mutants] };
-    merged = { ...merged, files };
+    merged = { ...previous, files } as MutationReport;
   }
   missing.splice(missing.indexOf(mutate.join(" ")), 1);
   writeFileSync(report, JSON.stringify(merged));
