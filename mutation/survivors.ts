@@ -105,11 +105,13 @@ function main(): void {
   }
 
   const counts = new Map<string, number>();
+  const statusOf = new Map<string, string>();
   const rows: { fn: string; file: string; key: string; mutant: Mutant; original: string; verdict: Verdict | undefined }[] = [];
   for (const [file, { source, mutants }] of Object.entries(report.files)) {
     const lines = source.split("\n");
     for (const mutant of mutants) {
       counts.set(mutant.status, (counts.get(mutant.status) ?? 0) + 1);
+      statusOf.set(mutantKey(file, mutant.location.start.line, mutant.location.start.column, mutant.mutatorName, mutant.replacement ?? ""), mutant.status);
       if (mutant.status !== "Survived" && mutant.status !== "NoCoverage") continue;
       const { line, column } = mutant.location.start;
       const key = mutantKey(file, line, column, mutant.mutatorName, mutant.replacement ?? "");
@@ -123,7 +125,10 @@ function main(): void {
   const open = rows.filter((row) => row.verdict?.verdict === "open").length;
   const missing = rows.filter((row) => row.verdict === undefined);
   const live = new Set(rows.map((row) => row.key));
-  const stale = [...verdicts.values()].filter((verdict) => verdict.verdict !== "killed" && !live.has(verdict.key));
+  // A verdict must name a mutant of the report; "equivalent" or "open" on a mutant the suite killed is
+  // a false claim; on a mutant an ignore-plugin now excludes, it is moot.
+  const stale = [...verdicts.values()].filter((verdict) => !statusOf.has(verdict.key));
+  const falseClaims = [...verdicts.values()].filter((verdict) => verdict.verdict !== "killed" && !live.has(verdict.key) && (statusOf.get(verdict.key) === "Killed" || statusOf.get(verdict.key) === "Timeout"));
   const notKilled = rows.filter((row) => row.verdict?.verdict === "killed");
   const score = (100 * detected) / Math.max(1, valid);
   const scoreWithout = (100 * detected) / Math.max(1, valid - equivalent);
@@ -167,9 +172,10 @@ function main(): void {
   if (values.check) {
     for (const row of missing.slice(0, 50)) console.error(`no verdict: ${row.key}  (${row.original.slice(0, 80)})`);
     if (missing.length > 50) console.error(`... and ${missing.length - 50} more without a verdict`);
-    for (const verdict of stale.slice(0, 50)) console.error(`stale verdict at ${verdict.where}: ${verdict.key} names no undetected mutant of this report`);
+    for (const verdict of stale.slice(0, 50)) console.error(`stale verdict at ${verdict.where}: ${verdict.key} names no mutant of this report`);
+    for (const verdict of falseClaims) console.error(`said to be ${verdict.verdict} at ${verdict.where}, but the suite kills it: ${verdict.key}`);
     for (const row of notKilled) console.error(`said to be killed at ${row.verdict!.where}, but ${row.mutant.status}: ${row.key}`);
-    if (missing.length > 0 || stale.length > 0 || notKilled.length > 0) process.exit(1);
+    if (missing.length > 0 || stale.length > 0 || notKilled.length > 0 || falseClaims.length > 0) process.exit(1);
   }
 }
 
