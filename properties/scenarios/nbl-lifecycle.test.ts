@@ -332,4 +332,25 @@ describe("the life of an NBL conforms to the model", () => {
     expect(d.destroy(hn)).toEqual({ status: "STATUS_SUCCESS" });
     d.unload();
   });
+
+  it("a table of hundreds of NBLs: indications, a long cloned chain and a packet indicated again leave the first NBL alone", () => {
+    const d = new Driver();
+    const pool = d.pool();
+    const first = d.allocate(pool);
+    expect(first).toBe("nbl1");
+    // 222 stack NBLs in one indication (slots 2..223), a packet in slot 224, then the chain cloned (slots 225..446).
+    const long = Array.from({ length: 222 }, (_, i) => `long.${i}`);
+    d.indicateStream("long", long, "flow");
+    d.indicate("p224", 1);
+    const chain = d.streamChain("long");
+    expect(chain.length).toBe(222);
+    expect(chain[0]).toBe("nbl225");
+    // The packet freed by the driver (misuse) and indicated again.
+    d.freeNbl("p224");
+    d.indicate("p224", 1);
+    // The first NBL is still a live allocated NBL without clones: freed without a finding.
+    d.freeNbl(first);
+    d.discard(chain);
+    d.unload();
+  });
 });
