@@ -184,6 +184,9 @@ function injectionHistories(policy: DeliveryPolicy): void {
     // Free everything (clones before their originals): the history storage is reused by the next generation.
     for (const nbl of [...grandclones, ...clones, turnsClone, twiceClone]) t.freeClone(nbl);
     for (const nbl of [...nbls, turns, twice]) t.freeNbl(nbl);
+    // A freed NBL names nothing: the verifier flags the query.
+    t.query(b, nbls[0]!);
+    expect(t.port.last.findings.map((finding) => finding.ruleId)).toEqual(["nbl/no-use-after-free"]);
   }
   for (const handle of [...round, c, d, e]) t.destroy(handle);
   t.driver.call("NdisFreeNetBufferListPool", { poolHandle: pool });
@@ -208,7 +211,9 @@ describe("queued completions wrap around the ring before it grows", () => {
       const deliver = (max: number) => {
         const before = t.driver.trace.length;
         t.driver.deliver(max);
-        delivered.push(...t.completions(before).map((event) => String(event.completionContext)));
+        const completions = t.completions(before);
+        expect(completions.every((event) => event.irql === "DISPATCH_LEVEL" && event.dispatchLevel)).toBe(true);
+        delivered.push(...completions.map((event) => String(event.completionContext)));
       };
       // 10 queued, 6 delivered: the ring's head moves; then 14 more, so it wraps and grows.
       for (const [i, nbl] of nbls.slice(0, 10).entries()) t.send(handle, nbl, `i${i}`, `ctx${i}`);
