@@ -267,6 +267,12 @@ describe("details of the port's answers", () => {
       ["TCP", "PASSIVE_LEVEL", false],
     ]);
 
+    // Ids that only resemble the handle (a leading zero, a trailing space) name no handle.
+    for (const fake of [`h0${network.slice(1)}`, `${network} `]) {
+      expect(t.query(fake, twoBuffers)).toEqual(NOT_INJECTED);
+      expect(t.port.last.findings.map((finding) => finding.ruleId)).toEqual(["handle/no-use-after-destroy"]);
+    }
+
     // One call naming two NBLs the engine never gave out: one finding for the rule.
     t.driver.call("FwpsStreamInjectAsync0", { injectionHandle: network, injectionContext: null, flags: 0, flowId: "flow1", calloutId: 1, layerId: "FWPS_LAYER_STREAM_V4", streamFlags: ["FWPS_STREAM_FLAG_SEND"], netBufferList: ["nbl999", "nbl998"], dataLength: 10, completionFn: "completionFn", completionContext: "s" }, "DISPATCH_LEVEL");
     expect(t.port.last.findings.filter((finding) => finding.ruleId === "nbl/no-use-after-free")).toHaveLength(1);
