@@ -217,11 +217,13 @@ describe("pends and their completion", () => {
     driver.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4", completionHandle: "ra2", reauthorization: false });
     driver.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4", completionHandle: "ra3", reauthorization: false, netBufferList: "pkt1" });
     driver.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4", completionHandle: "ra4", reauthorization: false, netBufferList: "pkt1" });
-    const pends = ["ra1", "ra2", "ra3", "ra4"].map((completionHandle) => String(driver.call("FwpsPendOperation0", { completionHandle })?.["completionContext"]));
+    driver.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4", completionHandle: "ra5", reauthorization: false, netBufferList: "pkt1" });
+    const pends = ["ra1", "ra2", "ra3", "ra4", "ra5"].map((completionHandle) => String(driver.call("FwpsPendOperation0", { completionHandle })?.["completionContext"]));
     const clone = (originalNetBufferList: string) =>
       String(driver.call("FwpsAllocateCloneNetBufferList0", { originalNetBufferList, netBufferListPoolHandle: null, netBufferPoolHandle: null, allocateCloneFlags: 0 })?.["netBufferList"]);
     const otherClone = clone("pkt2");
     const ownClone = clone("pkt1");
+    const ownCloneNotInjected = clone("pkt1");
     const allocated = String(allocate(driver, pool)?.["netBufferList"]);
     const uninjected = String(allocate(driver, pool)?.["netBufferList"]);
     for (const nbl of [otherClone, ownClone, allocated]) receiveTransport(driver, handle, nbl);
@@ -233,9 +235,11 @@ describe("pends and their completion", () => {
     expect(complete(pends[1]!, allocated)).toBe("STATUS_SUCCESS");
     // An allocated NBL never injected.
     expect(complete(pends[2]!, uninjected)).toBe("STATUS_SUCCESS");
+    // A clone of the classified packet, never injected.
+    expect(complete(pends[4]!, ownCloneNotInjected)).toBe("STATUS_SUCCESS");
     // The right one.
     expect(complete(pends[3]!, ownClone)).toBe("STATUS_SUCCESS");
-    for (const nbl of [otherClone, ownClone]) driver.call("FwpsFreeCloneNetBufferList0", { netBufferList: nbl, freeCloneFlags: 0 });
+    for (const nbl of [otherClone, ownClone, ownCloneNotInjected]) driver.call("FwpsFreeCloneNetBufferList0", { netBufferList: nbl, freeCloneFlags: 0 });
     for (const nbl of [allocated, uninjected]) driver.call("FwpsFreeNetBufferList0", { netBufferList: nbl });
     driver.call("NdisFreeNetBufferListPool", { poolHandle: pool });
     expect(destroy(driver, handle)).toBe("STATUS_SUCCESS");
