@@ -58,6 +58,13 @@ function helpers(driver: CheckedDriver) {
 /** The completion events of the trace from `from` on. */
 const completionsSince = (driver: CheckedDriver, from: number) => driver.trace.slice(from).filter((event) => event.kind === "completion");
 
+/** Delivers everything queued, failing (instead of looping) if the engine stops delivering; then the engine is idle. */
+function drain(driver: CheckedDriver): void {
+  for (let round = 0; round < 20 && (driver.port.pendingWork() as number) > 0; round++) driver.deliver(100);
+  expect(driver.port.pendingWork(), "completions still queued after 20 deliver(100)").toBe(0);
+  driver.drain();
+}
+
 const portWith = (policy: DeliveryPolicy) => new CheckedDriver(createPort({ ...DEFAULT_PORT_OPTIONS, policy }));
 
 describe("inject calls and their completions", () => {
@@ -80,9 +87,45 @@ describe("inject calls and their completions", () => {
       h.networkReceive(network, nbls[6]!),
     ].map((ret) => ret?.["status"]);
     expect(statuses).toEqual(statuses.map(() => "STATUS_SUCCESS"));
-    driver.drain();
+    drain(driver);
     for (const nbl of nbls) h.freeNbl(nbl);
     for (const handle of [transport, forward, untyped, network]) expect(h.destroy(handle)?.["status"]).toBe("STATUS_SUCCESS");
+    driver.environment({ kind: "driverUnload" });
+  });
+
+  it("inject calls through mismatched handles and families, of indicated NBLs, into an aborted flow: findings and statuses as the model says", () => {
+    const driver = portWith("fifo");
+    const h = helpers(driver);
+    const v4 = h.createHandle("AF_INET", ["FWPS_INJECTION_TYPE_NETWORK"]);
+    const v6 = h.createHandle("AF_INET6", ["FWPS_INJECTION_TYPE_NETWORK"]);
+    const unspec = h.createHandle("AF_UNSPEC", ["FWPS_INJECTION_TYPE_NETWORK", "FWPS_INJECTION_TYPE_STREAM"]);
+    const transport = h.createHandle("AF_INET", ["FWPS_INJECTION_TYPE_TRANSPORT"]);
+    const untyped = h.createHandle("AF_INET", []);
+    const pool = h.allocatePool();
+    const nbls = Array.from({ length: 8 }, () => h.id(h.allocate(pool), "netBufferList"));
+    driver.environment({ kind: "packetIndicated", layerId: "FWPS_LAYER_INBOUND_IPPACKET_V4", netBufferList: "packet1", ipVersion: 4, netBufferCount: 2 });
+    const statuses = [
+      h.networkSend(v6, nbls[0]!, 6),
+      h.networkSend(v6, nbls[1]!, 4),
+      h.networkReceive(v4, nbls[2]!, 6),
+      h.networkSend(unspec, nbls[3]!, 4),
+      h.networkSend(transport, nbls[4]!, 4),
+      h.networkSend(untyped, nbls[4]!, 4),
+      h.networkReceive(v4, "packet1", 4),
+      h.transport(false, v4, nbls[5]!, "TCP", { kind: "classify", layerId: "FWPS_LAYER_OUTBOUND_TRANSPORT_V4" }),
+      h.forward(transport, nbls[6]!),
+      h.streamInject(v4, "flow1", [nbls[7]!], ["FWPS_STREAM_FLAG_SEND"]),
+    ].map((ret) => ret?.["status"]);
+    expect(statuses.slice(4, 6)).toEqual(["STATUS_FWP_INJECT_HANDLE_STALE", "STATUS_FWP_INJECT_HANDLE_STALE"]);
+    drain(driver);
+    h.indicateStream("sd1", "flow2", ["sd1.a"]);
+    driver.environment({ kind: "streamIndicated", streamData: "sd2", layerId: "FWPS_LAYER_STREAM_V4", flowId: "flow2", netBufferListChain: ["sd2.a"], dataLength: 10, streamFlags: ["FWPS_STREAM_FLAG_SEND_ABORT"] });
+    const stream = h.createHandle("AF_INET", ["FWPS_INJECTION_TYPE_STREAM"]);
+    driver.call("FwpsStreamInjectAsync0", { ...{ injectionHandle: stream, injectionContext: "i", flags: 0, completionFn: "completionFn", completionContext: "c" }, flowId: "flow2", calloutId: 0, layerId: "FWPS_LAYER_OUTBOUND_TRANSPORT_V4", streamFlags: ["FWPS_STREAM_FLAG_SEND"], netBufferList: ["sd1.a"], dataLength: 10 }, "DISPATCH_LEVEL");
+    drain(driver);
+    for (const nbl of nbls) h.freeNbl(nbl);
+    for (const handle of [v4, v6, unspec, transport, untyped, stream]) h.destroy(handle);
+    drain(driver);
     driver.environment({ kind: "driverUnload" });
   });
 
@@ -96,11 +139,11 @@ describe("inject calls and their completions", () => {
     const pool = h.allocatePool();
     const nbl = h.id(h.allocate(pool), "netBufferList");
     expect(h.networkSend(network, nbl, 4)?.["status"]).toBe("STATUS_SUCCESS");
-    driver.drain();
+    drain(driver);
     const child = h.clone(nbl);
     const other = h.createHandle("AF_INET", ["FWPS_INJECTION_TYPE_NETWORK"]);
     expect(h.networkSend(other, child, 4)?.["status"]).toBe("STATUS_SUCCESS");
-    driver.drain();
+    drain(driver);
     expect(h.destroy(other)?.["status"]).toBe("STATUS_SUCCESS");
     const state = driver.call("FwpsQueryPacketInjectionState0", { injectionHandle: network, netBufferList: child }, "DISPATCH_LEVEL");
     expect(state?.["injectionState"]).toBe("FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF");
@@ -122,7 +165,7 @@ describe("inject calls and their completions", () => {
       const before = driver.trace.length;
       expect(h.streamInject(stream, "flow1", chain, ["FWPS_STREAM_FLAG_SEND"])?.["status"]).toBe("STATUS_SUCCESS");
       expect(completionsSince(driver, before)).toHaveLength(policy === "immediate" ? 2 : 0);
-      driver.drain();
+      drain(driver);
       expect(completionsSince(driver, before)).toHaveLength(2);
       for (const nbl of chain) h.freeClone(nbl);
       expect(h.destroy(stream)?.["status"]).toBe("STATUS_SUCCESS");
@@ -139,7 +182,7 @@ describe("inject calls and their completions", () => {
     expect(h.streamInject(stream, "flow1", chain, ["FWPS_STREAM_FLAG_SEND"])?.["status"]).toBe("STATUS_SUCCESS");
     expect(h.destroy(stream)).toBeUndefined();
     expect(h.streamInject(stream, "flow1", null, ["FWPS_STREAM_FLAG_RECEIVE_DISCONNECT"])?.["status"]).toBe("STATUS_FWP_INJECT_HANDLE_CLOSING");
-    driver.drain();
+    drain(driver);
     for (const nbl of chain) h.freeClone(nbl);
     driver.environment({ kind: "driverUnload" });
   });
@@ -152,7 +195,7 @@ describe("inject calls and their completions", () => {
     const nbl = h.id(h.allocate(pool), "netBufferList");
     expect(h.networkSend(network, nbl, 4)?.["status"]).toBe("STATUS_SUCCESS");
     expect(h.networkSend(network, nbl, 4)?.["status"]).toBe("STATUS_INVALID_PARAMETER");
-    driver.drain();
+    drain(driver);
     expect(h.destroy(network)?.["status"]).toBe("STATUS_SUCCESS");
     // The NBL is never freed: at unload it is an allocated NBL never freed, not one whose injection failed.
     driver.environment({ kind: "driverUnload" });
@@ -179,7 +222,7 @@ describe("inject calls and their completions", () => {
     driver.call("FwpsDiscardClonedStreamData0", { clonedNetBufferListChain: second, allocateCloneFlags: 0, dispatchLevel: false });
 
     expect(driver.call("FwpsPendOperation0", { completionHandle: "ch-never" })?.["status"]).toBe("STATUS_INVALID_PARAMETER");
-    driver.drain();
+    drain(driver);
     driver.environment({ kind: "driverUnload" });
   });
 });
