@@ -11,7 +11,7 @@ import { formatCounterexample } from "../properties/format.ts";
 import { runConformance } from "../properties/runner.ts";
 
 const SEED = 20261122;
-const RUNS = Number(process.env["WFP_MUTATION_RUNS"] ?? 16);
+const RUNS = Number(process.env["WFP_MUTATION_RUNS"] ?? 10);
 const MAX_COMMANDS = 80;
 
 /** Every configuration, each with its own seed so that they explore different sequences. */
