@@ -21,7 +21,7 @@ describe("mutation verdict files", () => {
   });
 
   it("reject a row without a reason or with an unknown verdict, naming file and line", () => {
-    expect(() => parseVerdicts("x\n| engine.ts:1:1 | M | `r` | maybe | because |", "a.md")).toThrow('a.md:2: verdict must be "equivalent", "open" or "killed", not "maybe"');
+    expect(() => parseVerdicts("x\n| engine.ts:1:1 | M | `r` | maybe | because |", "a.md")).toThrow('a.md:2: verdict must be "equivalent", "open", "killed" or "ignored", not "maybe"');
     expect(() => parseVerdicts("| engine.ts:1:1 | M | `r` | equivalent |  |", "b.md")).toThrow("b.md:1: a verdict needs its reason");
     expect(() => parseVerdicts("| engine.ts:1:1 | M | equivalent |", "c.md")).toThrow("c.md:1: a verdict row needs 5 cells");
   });

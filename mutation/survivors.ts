@@ -5,8 +5,8 @@
  * Stryker counts it, and with the mutants whose verdict is "equivalent" left out.
  *
  * A verdict file holds markdown table rows `| file:line:col | mutator | replacement | verdict | reason |`
- * (the position as in Stryker's report; verdict `equivalent`, `open`, or `killed` with the test that
- * kills it). With `--check`, exits 1 if an undetected mutant has no verdict, if a mutant said to be
+ * (the position as in Stryker's report; verdict `equivalent`, `open`, `killed` with the test that
+ * kills it, or `ignored` when an ignore-plugin of mutation/ignorers.mjs excludes it). With `--check`, exits 1 if an undetected mutant has no verdict, if a mutant said to be
  * killed is undetected, or if an equivalent/open verdict names no undetected mutant (stale after an
  * edit of impl/), so that the list stays complete and true.
  */
@@ -42,7 +42,7 @@ interface Report {
 
 export interface Verdict {
   readonly key: string;
-  readonly verdict: "equivalent" | "open" | "killed";
+  readonly verdict: "equivalent" | "open" | "killed" | "ignored";
   readonly reason: string;
   readonly where: string;
 }
@@ -66,8 +66,8 @@ export function parseVerdicts(text: string, file: string): Verdict[] {
       .map((cell) => cell.trim().replace(/\\\|/g, "|"));
     if (cells.length < 5) throw new Error(`${file}:${index + 1}: a verdict row needs 5 cells (position | mutator | replacement | verdict | reason), found ${cells.length}`);
     const [, mutator, replacement, written, ...reason] = cells as [string, string, string, string, ...string[]];
-    const verdict = /^(already )?killed\b/i.test(written) ? "killed" : written.toLowerCase();
-    if (verdict !== "equivalent" && verdict !== "open" && verdict !== "killed") throw new Error(`${file}:${index + 1}: verdict must be "equivalent", "open" or "killed", not "${written}"`);
+    const verdict = /^(already )?killed\b/i.test(written) ? "killed" : /^(ignored|excluded)\b/i.test(written) ? "ignored" : written.toLowerCase();
+    if (verdict !== "equivalent" && verdict !== "open" && verdict !== "killed" && verdict !== "ignored") throw new Error(`${file}:${index + 1}: verdict must be "equivalent", "open", "killed" or "ignored", not "${written}"`);
     const text = reason.join(" | ").trim();
     if (text === "") throw new Error(`${file}:${index + 1}: a verdict needs its reason`);
     verdicts.push({ key: mutantKey(match[1]!, Number(match[2]), Number(match[3]), mutator, replacement.replace(/^`|`$/g, "")), verdict, reason: text, where: `${file}:${index + 1}` });
@@ -128,8 +128,8 @@ function main(): void {
   // A verdict must name a mutant of the report; "equivalent" or "open" on a mutant the suite killed is
   // a false claim; on a mutant an ignore-plugin now excludes, it is moot.
   const stale = [...verdicts.values()].filter((verdict) => !statusOf.has(verdict.key));
-  const falseClaims = [...verdicts.values()].filter((verdict) => verdict.verdict !== "killed" && !live.has(verdict.key) && (statusOf.get(verdict.key) === "Killed" || statusOf.get(verdict.key) === "Timeout"));
-  const notKilled = rows.filter((row) => row.verdict?.verdict === "killed");
+  const falseClaims = [...verdicts.values()].filter((verdict) => (verdict.verdict === "equivalent" || verdict.verdict === "open") && !live.has(verdict.key) && (statusOf.get(verdict.key) === "Killed" || statusOf.get(verdict.key) === "Timeout"));
+  const notKilled = rows.filter((row) => row.verdict?.verdict === "killed" || row.verdict?.verdict === "ignored");
   const score = (100 * detected) / Math.max(1, valid);
   const scoreWithout = (100 * detected) / Math.max(1, valid - equivalent);
 
@@ -174,7 +174,7 @@ function main(): void {
     if (missing.length > 50) console.error(`... and ${missing.length - 50} more without a verdict`);
     for (const verdict of stale.slice(0, 50)) console.error(`stale verdict at ${verdict.where}: ${verdict.key} names no mutant of this report`);
     for (const verdict of falseClaims) console.error(`said to be ${verdict.verdict} at ${verdict.where}, but the suite kills it: ${verdict.key}`);
-    for (const row of notKilled) console.error(`said to be killed at ${row.verdict!.where}, but ${row.mutant.status}: ${row.key}`);
+    for (const row of notKilled) console.error(`said to be ${row.verdict!.verdict} at ${row.verdict!.where}, but ${row.mutant.status}: ${row.key}`);
     if (missing.length > 0 || stale.length > 0 || notKilled.length > 0 || falseClaims.length > 0) process.exit(1);
   }
 }
