@@ -60,6 +60,8 @@ function refOf(id: string, prefix: string): number {
 
 describe("injection handles beyond the first table", () => {
   it("63 handles opened, all destroyed, and a clean unload", () => {
+    // 63 handles fill the engine's first handle table exactly (64 slots, slot 0 unused): the
+    // unload's walk over the table must stop at its end.
     const driver = fifoDriver();
     const handles = Array.from({ length: 63 }, () => openHandle(driver));
     expect(new Set(handles).size).toBe(63);
