@@ -4,7 +4,8 @@
  *
  * - `VerifierMessages`: the message text of a verifier finding (the second argument of a
  *   `report(ruleId, message)` or `reportLeaks(ruleId, what, names)` call, the bodies of the engine's
- *   name helpers used only inside messages, the message locals of `reportLeaks`). The port carries
+ *   name helpers used only inside messages or in the names of leaked objects, the locals that only
+ *   build message text). `unknownName` is not one: `nblName` gives the ids of the port's events. The port carries
  *   it, but no rule and no check of the harness reads it: the conformance comparison is by rule id.
  * - `VariantOnlyCode`: code that runs only when a deliberately wrong variant's bug flag is on
  *   (the consequent of `if (this.bugs.X ...)` / `this.bugs.X ? a : b`, or the same with
@@ -44,10 +45,10 @@ function requiresBug(node) {
   return false;
 }
 
-/** Methods of impl/engine.ts that only build the text of verifier messages (checked by hand: every call is inside a message). */
-const MESSAGE_HELPERS = new Set(["familyName", "whyNotLive", "handleName", "poolName", "pendName", "unknownName"]);
-/** Locals of Verifier.reportLeaks that only build its message text. */
-const MESSAGE_LOCALS = new Set(["shown", "more"]);
+/** Methods of impl/engine.ts that only build the text of verifier messages (mutation/ignorers.test.ts checks every call is inside a message). */
+export const MESSAGE_HELPERS = new Set(["familyName", "whyNotLive", "handleName", "poolName", "pendName", "handleWasCreated"]);
+/** Locals that only build message text (`shown` and `more` of Verifier.reportLeaks; `why` and `name` of the engine's checks). */
+export const MESSAGE_LOCALS = new Set(["shown", "more", "why", "name"]);
 const MESSAGE = "verifier message text: the conformance comparison is by rule id (mutation/EQUIVALENT.md)";
 
 const verifierMessages = {

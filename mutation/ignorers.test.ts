@@ -10,7 +10,7 @@ import { parse } from "@babel/parser";
 import traverseModule, { type NodePath } from "@babel/traverse";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ESM module of Stryker plugins, without type declarations.
-import { INTROSPECTION_METHODS, VARIANT_ONLY_METHODS, strykerPlugins } from "./ignorers.mjs";
+import { INTROSPECTION_METHODS, MESSAGE_HELPERS, MESSAGE_LOCALS, VARIANT_ONLY_METHODS, strykerPlugins } from "./ignorers.mjs";
 
 // @babel/traverse is CommonJS: depending on the loader's interop, its default export arrives as is or wrapped.
 type Traverse = typeof traverseModule.default;
@@ -121,6 +121,54 @@ describe("mutation ignore-plugins", () => {
       });
     }
     expect(calls).toEqual([]);
+  });
+
+  it("message helpers and message locals of impl/ reach nothing but the text of verifier findings", () => {
+    const isReportCall = (node: NodePath["node"] | undefined, names: readonly string[]) =>
+      node?.type === "CallExpression" && node.callee.type === "MemberExpression" && node.callee.property.type === "Identifier" && names.includes(node.callee.property.name);
+    /**
+     * Whether `path` is inside message text: the second argument of `.report(...)` / `.reportLeaks(...)`,
+     * the init of a message local, the body of a message helper, or an element pushed onto a list
+     * that is only pushed to and passed as the names of `reportLeaks(ruleId, what, names)` (only the
+     * list's length decides whether there is a finding; a pushed element is always one element).
+     */
+    const inMessage = (path: NodePath): boolean => {
+      for (let at: NodePath | null = path; at !== null; at = at.parentPath) {
+        const parent = at.parentPath?.node;
+        if (parent?.type === "CallExpression" && at.listKey === "arguments" && at.key === 0 && parent.arguments.length === 1 && parent.callee.type === "MemberExpression" && parent.callee.property.type === "Identifier" && parent.callee.property.name === "push" && parent.callee.object.type === "Identifier") {
+          const list = at.parentPath!.scope.getBinding(parent.callee.object.name);
+          const uses = list?.referencePaths ?? [];
+          const onlyLeakNames = uses.length > 0 && uses.every((use) => (use.parentPath?.node.type === "MemberExpression" && isReportCall(use.parentPath.parentPath?.node, ["push"])) || (use.listKey === "arguments" && use.key === 2 && isReportCall(use.parentPath?.node, ["reportLeaks"])));
+          if (onlyLeakNames) return true;
+        }
+        if (parent?.type === "CallExpression" && at.listKey === "arguments" && at.key === 1 && parent.callee.type === "MemberExpression" && parent.callee.property.type === "Identifier" && ["report", "reportLeaks"].includes(parent.callee.property.name)) return true;
+        if (at.node.type === "VariableDeclarator" && at.node.id.type === "Identifier" && MESSAGE_LOCALS.has(at.node.id.name) && at.node.init !== null) return true;
+        if ((at.node.type === "ClassMethod" || at.node.type === "ClassPrivateMethod") && at.node.key.type === "Identifier" && MESSAGE_HELPERS.has(at.node.key.name)) return true;
+      }
+      return false;
+    };
+    const outside: string[] = [];
+    let checked = 0;
+    for (const { name, source } of IMPL_FILES) {
+      traverse(ast(source), {
+        VariableDeclarator(path) {
+          const id = path.node.id;
+          if (id.type !== "Identifier" || !MESSAGE_LOCALS.has(id.name) || path.node.init === null || path.node.init === undefined) return;
+          for (const reference of path.scope.getBinding(id.name)?.referencePaths ?? []) {
+            checked++;
+            if (!inMessage(reference)) outside.push(`${name}:${reference.node.loc!.start.line} ${id.name}`);
+          }
+        },
+        CallExpression(path) {
+          const callee = path.node.callee;
+          if (callee.type !== "MemberExpression" || callee.property.type !== "Identifier" || !MESSAGE_HELPERS.has(callee.property.name)) return;
+          checked++;
+          if (!inMessage(path)) outside.push(`${name}:${path.node.loc!.start.line} ${callee.property.name}()`);
+        },
+      });
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(outside).toEqual([]);
   });
 
   it("the left operand of every `A && this.bugs.X` in impl/ has no side effect", () => {
