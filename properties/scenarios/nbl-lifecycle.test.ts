@@ -322,6 +322,13 @@ describe("the life of an NBL conforms to the model", () => {
     d.discard([...chain1].reverse());
     d.indicateStream("sd2", ["sd2.a", "sd2.b"], "flow2");
     d.discard(d.streamChain("sd2"));
+    // A whole chain followed by the head of another: not a chain FwpsCloneStreamData0 returned.
+    d.indicateStream("sd4", ["sd4.a", "sd4.b"], "flow4");
+    d.indicateStream("sd5", ["sd5.a", "sd5.b"], "flow5");
+    const chain4 = d.streamChain("sd4");
+    const chain5 = d.streamChain("sd5");
+    d.discard([...chain4, chain5[0]!]);
+    d.discard(chain5.slice(1));
     d.indicateStream("sd3", ["sd3.a", "sd3.b"], "flow3");
     const chain3 = d.streamChain("sd3");
     expect(d.stream(hs, [chain3[0]!, chain3[0]!, chain3[1]!], "flow3")).toBe("STATUS_SUCCESS");
