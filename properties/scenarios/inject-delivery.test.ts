@@ -167,7 +167,12 @@ describe("inject calls and their completions", () => {
       expect(completionsSince(driver, before)).toHaveLength(policy === "immediate" ? 2 : 0);
       drain(driver);
       expect(completionsSince(driver, before)).toHaveLength(2);
-      for (const nbl of chain) h.freeClone(nbl);
+      // The same NBL twice in a chain: one completion, and the handle's destroy does not wait for a second.
+      h.indicateStream("sd2", "flow1", ["sd2.a"]);
+      const single = h.cloneStream("sd2");
+      expect(h.streamInject(stream, "flow1", [single[0]!, single[0]!], ["FWPS_STREAM_FLAG_SEND"])?.["status"]).toBe("STATUS_SUCCESS");
+      drain(driver);
+      for (const nbl of [...chain, ...single]) h.freeClone(nbl);
       expect(h.destroy(stream)?.["status"]).toBe("STATUS_SUCCESS");
       driver.environment({ kind: "driverUnload" });
     });
@@ -182,6 +187,13 @@ describe("inject calls and their completions", () => {
     expect(h.streamInject(stream, "flow1", chain, ["FWPS_STREAM_FLAG_SEND"])?.["status"]).toBe("STATUS_SUCCESS");
     expect(h.destroy(stream)).toBeUndefined();
     expect(h.streamInject(stream, "flow1", null, ["FWPS_STREAM_FLAG_RECEIVE_DISCONNECT"])?.["status"]).toBe("STATUS_FWP_INJECT_HANDLE_CLOSING");
+    expect(h.streamInject(stream, "flow1", null, ["FWPS_STREAM_FLAG_SEND"])?.["status"]).toBe("STATUS_FWP_INJECT_HANDLE_CLOSING");
+    const nullCompletionFn = driver.call(
+      "FwpsStreamInjectAsync0",
+      { injectionHandle: stream, injectionContext: null, flags: 0, completionFn: null, completionContext: null, flowId: "flow1", calloutId: 0, layerId: "FWPS_LAYER_STREAM_V4", streamFlags: ["FWPS_STREAM_FLAG_SEND", "FWPS_STREAM_FLAG_SEND_DISCONNECT"], netBufferList: null, dataLength: 0 },
+      "DISPATCH_LEVEL",
+    );
+    expect(nullCompletionFn?.["status"]).toBe("STATUS_FWP_INJECT_HANDLE_CLOSING");
     drain(driver);
     for (const nbl of chain) h.freeClone(nbl);
     driver.environment({ kind: "driverUnload" });
