@@ -18,7 +18,8 @@
  *     bare flag) gives the same program as a mutant Stryker also makes of the enclosing conjunction
  *     (`A && false` is `false`; `A && true` is `A`, as is `A || flag`);
  *   - every mutant inside the other operand of `A && this.bugs.X`: the conjunction is false
- *     whatever A is (A has no side effect: checked by mutation/ignorers.test.ts).
+ *     whatever A is (A has no side effect: checked by mutation/ignorers.test.ts);
+ *   - every mutant inside B of `this.bugs.X && B` (or `this.bugs.X && A && B`): never evaluated.
  * - `OutsideThePort`: code no port call reaches: the engine's introspection for unit tests and
  *   benchmarks (`stats`, `handleStateOf`, `nblStateOf`), and the "table full" RangeErrors, which
  *   need 2^24 live objects of one kind.
@@ -87,6 +88,7 @@ function bodyOwnerName(path) {
 const VARIANT = "runs only in a deliberately wrong variant of impl/mutants (a bug flag is on) (mutation/EQUIVALENT.md)";
 const FLAG_OPERAND = "a bug-flag operand of a conjunction: equivalent, or the same program as a mutant of the conjunction (mutation/EQUIVALENT.md)";
 const DOMINATED = "inside `A && this.bugs.X`, false in the built-in whatever A is (mutation/EQUIVALENT.md)";
+const UNEVALUATED = "inside `this.bugs.X && B`: B is never evaluated in the built-in (mutation/EQUIVALENT.md)";
 
 const variantOnlyCode = {
   shouldIgnore(path) {
@@ -99,6 +101,7 @@ const variantOnlyCode = {
     for (let at = path; at.parentPath !== null && at.parentPath !== undefined; at = at.parentPath) {
       const above = at.parentPath.node;
       if (above.type === "LogicalExpression" && above.operator === "&&" && at.key === "left" && requiresBug(above.right)) return DOMINATED;
+      if (above.type === "LogicalExpression" && above.operator === "&&" && at.key === "right" && requiresBug(above.left)) return UNEVALUATED;
       if (/Statement$|Declaration$|^Class/.test(above.type)) break;
     }
     return undefined;
