@@ -635,8 +635,10 @@ export class InjectionEngine {
   private introduceIndicated(id: string, netBufferCount: number): number {
     const existing = this.externalNbls.get(id);
     if (existing !== undefined) {
-      // The same NBL indicated again; a freed one (freed by misuse) comes back as the stack's.
+      // The same NBL indicated again; a freed one (freed by misuse) comes back as the stack's, a
+      // fresh packet with no injection record.
       if ((this.nbl[existing * NBL_STRIDE + N_FLAGS]! & LIVE) === 0) {
+        this.forgetInjections(existing);
         this.nbl[existing * NBL_STRIDE + N_FLAGS] = LIVE;
         this.nbl[existing * NBL_STRIDE + N_ORIGIN] = ORIGIN.indicated;
         this.nbl[existing * NBL_STRIDE + N_NET_BUFFERS] = netBufferCount;
@@ -650,6 +652,20 @@ export class InjectionEngine {
     this.nblExternalName[slot] = id;
     this.externalNbls.set(id, slot);
     return this.nbl[slot * NBL_STRIDE + N_REF]!;
+  }
+
+  /** Drops the injection record of the NBL in `slot` (its last injection and its history list). */
+  private forgetInjections(slot: number): void {
+    for (let node = this.nbl[slot * NBL_STRIDE + N_HISTORY]!; node !== 0; ) {
+      const next = this.historyNext[node]!;
+      this.historyContext[node] = null;
+      this.historyFree[this.historyFreeCount++] = node;
+      node = next;
+    }
+    this.nbl[slot * NBL_STRIDE + N_HISTORY] = 0;
+    this.nbl[slot * NBL_STRIDE + N_LAST_HANDLE] = 0;
+    this.nblContexts[slot * 2 + C_LAST] = null;
+    this.nblLastCompletionContext[slot] = null;
   }
 
   // =============================================================================================
@@ -1147,7 +1163,9 @@ export class InjectionEngine {
 
   /** Why a discarded list is not exactly one uninjected FwpsCloneStreamData0 chain, or null when it is. */
   private wholeUninjectedChain(list: readonly number[] | null): string | null {
-    if (list === null || list.length === 0) return "it takes the chain FwpsCloneStreamData0 returned";
+    // NULL is judged as a NULL NBL (nbl/no-use-after-free), as the model judges it, not as a wrong chain.
+    if (list === null) return null;
+    if (list.length === 0) return "it takes the chain FwpsCloneStreamData0 returned";
     const head = this.currentNblSlot(list[0]!);
     const chain = head < 0 ? -1 : this.nbl[head * NBL_STRIDE + N_CHAIN]!;
     if (chain < 0) return "the list is not a chain FwpsCloneStreamData0 returned";
@@ -1423,10 +1441,9 @@ export class InjectionEngine {
       return;
     }
     const deque = this.deque!;
-    const capacity = this.bugs.ringOverwriteCapacity;
-    if (capacity > 0) {
+    if (this.bugs.ringOverwriteCapacity) {
       // A fixed ring that overwrites its oldest entry: the overwritten completion is lost.
-      while (deque.length >= capacity && deque.takeFront()) {
+      while (deque.length >= this.bugs.ringOverwriteCapacity && deque.takeFront()) {
         if (this.entryIsLive(deque.takenSlot, deque.takenToken)) this.queuedLive--;
       }
     }

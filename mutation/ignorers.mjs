@@ -67,7 +67,7 @@ const verifierMessages = {
 };
 
 /** Methods (and functions) whose every call site runs only when a bug flag is on. */
-export const VARIANT_ONLY_METHODS = new Set(["queueGhost", "dropCompletionsOf", "pushFront", "createVariantPort"]);
+export const VARIANT_ONLY_METHODS = new Set(["queueGhost", "dropCompletionsOf", "pushFront", "createVariantPort", "entryIsLive"]);
 /** Introspection methods no port call reaches. */
 export const INTROSPECTION_METHODS = new Set(["stats", "handleStateOf", "nblStateOf"]);
 

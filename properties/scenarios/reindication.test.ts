@@ -1,0 +1,53 @@
+/**
+ * A packet the stack indicates again after the driver freed it (a misuse: indicated NBLs belong to
+ * the stack) is a fresh packet: the model gives it a new record, so the engine must forget what the
+ * driver did with the freed one (its injections, through which handles, with which contexts). And a
+ * NULL chain handed to FwpsDiscardClonedStreamData0 is judged as the model judges it.
+ */
+import { describe, expect, it } from "vitest";
+import { createPort } from "../../impl/port-adapter.ts";
+import { DELIVERY_POLICIES } from "../../spec/port.ts";
+import { CheckedDriver } from "../checked-driver.ts";
+import { DEFAULT_PORT_OPTIONS } from "../runner.ts";
+
+describe("an indicated packet freed by the driver and indicated again", () => {
+  for (const policy of DELIVERY_POLICIES) {
+    it(`has no injection record of its earlier life (${policy} delivery)`, () => {
+      const driver = new CheckedDriver(createPort({ ...DEFAULT_PORT_OPTIONS, policy }));
+      const handle = (family: string) => driver.call("FwpsInjectionHandleCreate0", { addressFamily: family, flags: ["FWPS_INJECTION_TYPE_TRANSPORT"] })?.["injectionHandle"] as string;
+      const first = handle("AF_INET");
+      const second = handle("AF_INET6");
+      const inject = (injectionHandle: string, netBufferList: string, context: string) =>
+        driver.call(
+          "FwpsInjectTransportReceiveAsync0",
+          { injectionHandle, injectionContext: context, flags: 0, reserved: null, addressFamily: "AF_INET", compartmentId: 0, interfaceIndex: 1, subInterfaceIndex: 0, netBufferList, completionFn: "completionFn", completionContext: `c-${context}` },
+          "DISPATCH_LEVEL",
+        );
+      const query = (injectionHandle: string, netBufferList: string) => driver.call("FwpsQueryPacketInjectionState0", { injectionHandle, netBufferList }, "DISPATCH_LEVEL");
+      driver.environment({ kind: "packetIndicated", layerId: "FWPS_LAYER_INBOUND_TRANSPORT_V4", netBufferList: "pkt", netBufferCount: 1 });
+      inject(first, "pkt", "i1");
+      driver.drain();
+      inject(second, "pkt", "i2");
+      driver.drain();
+      driver.call("FwpsFreeNetBufferList0", { netBufferList: "pkt" });
+      driver.environment({ kind: "packetIndicated", layerId: "FWPS_LAYER_INBOUND_TRANSPORT_V4", netBufferList: "pkt", netBufferCount: 1 });
+      expect(query(first, "pkt")?.["injectionState"]).toBe("FWPS_PACKET_NOT_INJECTED");
+      expect(query(second, "pkt")?.["injectionState"]).toBe("FWPS_PACKET_NOT_INJECTED");
+      inject(second, "pkt", "i3");
+      driver.drain();
+      expect(query(second, "pkt")?.["injectionState"]).toBe("FWPS_PACKET_INJECTED_BY_SELF");
+      expect(query(first, "pkt")?.["injectionState"]).toBe("FWPS_PACKET_INJECTED_BY_OTHER");
+      for (const h of [first, second]) driver.call("FwpsInjectionHandleDestroy0", { injectionHandle: h });
+      driver.drain();
+      driver.environment({ kind: "driverUnload" });
+    });
+  }
+});
+
+describe("FwpsDiscardClonedStreamData0 with a NULL chain", () => {
+  it("is judged as the model judges it", () => {
+    const driver = new CheckedDriver(createPort(DEFAULT_PORT_OPTIONS));
+    driver.call("FwpsDiscardClonedStreamData0", { clonedNetBufferListChain: null, allocateCloneFlags: 0, dispatchLevel: true }, "DISPATCH_LEVEL");
+    driver.environment({ kind: "driverUnload" });
+  });
+});
