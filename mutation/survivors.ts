@@ -52,6 +52,11 @@ export function mutantKey(file: string, line: number, column: number, mutator: s
   return `${file.replace(/^impl\//, "")}:${line}:${column}|${mutator}|${replacement.replace(/\s+/g, " ").trim()}`;
 }
 
+/** A replacement cell without its code-span backticks (`x` is x; a bare `` is the replacement ``). */
+function unquote(cell: string): string {
+  return cell.length > 2 && cell.startsWith("`") && cell.endsWith("`") ? cell.slice(1, -1) : cell;
+}
+
 /** The verdict rows of one verdict file; a malformed row is an error naming the file and line. */
 export function parseVerdicts(text: string, file: string): Verdict[] {
   const verdicts: Verdict[] = [];
@@ -70,7 +75,7 @@ export function parseVerdicts(text: string, file: string): Verdict[] {
     if (verdict !== "equivalent" && verdict !== "open" && verdict !== "killed" && verdict !== "ignored") throw new Error(`${file}:${index + 1}: verdict must be "equivalent", "open", "killed" or "ignored", not "${written}"`);
     const text = reason.join(" | ").trim();
     if (text === "") throw new Error(`${file}:${index + 1}: a verdict needs its reason`);
-    verdicts.push({ key: mutantKey(match[1]!, Number(match[2]), Number(match[3]), mutator, replacement.replace(/^`|`$/g, "")), verdict, reason: text, where: `${file}:${index + 1}` });
+    verdicts.push({ key: mutantKey(match[1]!, Number(match[2]), Number(match[3]), mutator, unquote(replacement)), verdict, reason: text, where: `${file}:${index + 1}` });
   });
   return verdicts;
 }
