@@ -33,6 +33,14 @@ describe("an indicated packet freed by the driver and indicated again", () => {
       driver.environment({ kind: "packetIndicated", layerId: "FWPS_LAYER_INBOUND_TRANSPORT_V4", netBufferList: "pkt", netBufferCount: 1 });
       expect(query(first, "pkt")?.["injectionState"]).toBe("FWPS_PACKET_NOT_INJECTED");
       expect(query(second, "pkt")?.["injectionState"]).toBe("FWPS_PACKET_NOT_INJECTED");
+      // A clone of the fresh packet was injected by no one: its ancestor's old history is gone too.
+      const clone = driver.call("FwpsAllocateCloneNetBufferList0", { originalNetBufferList: "pkt", netBufferListPoolHandle: null, netBufferPoolHandle: null, allocateCloneFlags: 0 }, "DISPATCH_LEVEL")?.["netBufferList"] as string;
+      expect(query(first, clone)?.["injectionState"]).toBe("FWPS_PACKET_NOT_INJECTED");
+      inject(second, clone, "i-clone");
+      driver.drain();
+      // Injected through the second handle only: the first handle's injection of the packet's earlier life is gone.
+      expect(query(first, clone)?.["injectionState"]).toBe("FWPS_PACKET_INJECTED_BY_OTHER");
+      driver.call("FwpsFreeCloneNetBufferList0", { netBufferList: clone, freeCloneFlags: 0 }, "DISPATCH_LEVEL");
       inject(second, "pkt", "i3");
       driver.drain();
       expect(query(second, "pkt")?.["injectionState"]).toBe("FWPS_PACKET_INJECTED_BY_SELF");
