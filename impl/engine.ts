@@ -916,15 +916,8 @@ export class InjectionEngine {
     while (slot !== 0) {
       const origin = this.nbl[slot * NBL_STRIDE + N_ORIGIN]!;
       if ((this.nbl[slot * NBL_STRIDE + N_FLAGS]! & (LIVE | IN_FLIGHT)) !== 0 || this.nbl[slot * NBL_STRIDE + N_RETAINED] !== 0 || (origin !== ORIGIN.allocated && origin !== ORIGIN.clone)) return;
-      for (let node = this.nbl[slot * NBL_STRIDE + N_HISTORY]!; node !== 0; ) {
-        const next = this.historyNext[node]!;
-        this.historyContext[node] = null;
-        this.historyFree[this.historyFreeCount++] = node;
-        node = next;
-      }
-      this.nbl[slot * NBL_STRIDE + N_HISTORY] = 0;
-      this.nblContexts[slot * 2 + C_LAST] = null;
-      this.nblLastCompletionContext[slot] = null;
+      // (Its last-handle field too; newNblSlot clears it again when the slot is reused.)
+      this.forgetInjections(slot);
       this.nblFree[this.nblFreeCount++] = slot;
       const parent = this.nbl[slot * NBL_STRIDE + N_PARENT]!;
       this.nbl[slot * NBL_STRIDE + N_PARENT] = 0;
