@@ -37,12 +37,31 @@ function isBugFlag(node) {
   );
 }
 
+/**
+ * The original expression of one Stryker has already instrumented. Stryker places the mutants of an
+ * expression when it leaves it, so by the time the traversal enters the consequent of an `if`, its
+ * test may read `stryMutAct_…("1") ? mutated : stryMutAct_…("2") ? … : (stryCov_…("1", "2"), original)`.
+ */
+export function unwrapInstrumented(node) {
+  let at = node;
+  for (;;) {
+    if (at?.type === "ParenthesizedExpression") at = at.expression;
+    else if (at?.type === "ConditionalExpression" && isStrykerCall(at.test, "stryMutAct_")) at = at.alternate;
+    else if (at?.type === "SequenceExpression" && at.expressions.length === 2 && isStrykerCall(at.expressions[0], "stryCov_")) at = at.expressions[1];
+    else return at;
+  }
+}
+
+function isStrykerCall(node, prefix) {
+  return node?.type === "CallExpression" && node.callee?.type === "Identifier" && node.callee.name.startsWith(prefix);
+}
+
 /** Whether a condition can only be true when a bug flag is on. */
-function requiresBug(node) {
+function requiresBug(given) {
+  const node = unwrapInstrumented(given);
   if (node === null || node === undefined) return false;
   if (isBugFlag(node)) return true;
   if (node.type === "LogicalExpression" && node.operator === "&&") return requiresBug(node.left) || requiresBug(node.right);
-  if (node.type === "ParenthesizedExpression") return requiresBug(node.expression);
   return false;
 }
 
@@ -72,7 +91,8 @@ export const VARIANT_ONLY_METHODS = new Set(["queueGhost", "dropCompletionsOf", 
 export const INTROSPECTION_METHODS = new Set(["stats", "handleStateOf", "nblStateOf"]);
 
 /** `this.bugs.X`, or `!this.bugs.X`. */
-function isFlagOperand(node) {
+function isFlagOperand(given) {
+  const node = unwrapInstrumented(given);
   return isBugFlag(node) || (node?.type === "UnaryExpression" && node.operator === "!" && isBugFlag(node.argument));
 }
 

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "@babel/parser";
 import traverseModule, { type NodePath } from "@babel/traverse";
+import { Instrumenter } from "@stryker-mutator/instrumenter";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ESM module of Stryker plugins, without type declarations.
 import { INTROSPECTION_METHODS, MESSAGE_HELPERS, MESSAGE_LOCALS, VARIANT_ONLY_METHODS, strykerPlugins } from "./ignorers.mjs";
@@ -38,6 +39,33 @@ function ignoredTexts(source: string): string[] {
     },
   });
   return texts;
+}
+
+interface PlacedMutant {
+  readonly line: number;
+  readonly column: number;
+  readonly text: string;
+  readonly mutatorName: string;
+  readonly ignored: boolean;
+}
+
+/**
+ * The mutants Stryker's own instrumenter makes of `source` with the plugins, as a run makes them.
+ * The plugins see the tree as the instrumenter leaves it: an `if`'s test is already wrapped in mutant
+ * switches when the traversal enters the consequent, which a plain babel walk never shows.
+ */
+async function instrument(name: string, source: string): Promise<PlacedMutant[]> {
+  const silent = () => undefined;
+  const logger = { debug: silent, info: silent, warn: silent, error: silent, trace: silent, fatal: silent, isDebugEnabled: () => false, isTraceEnabled: () => false, isInfoEnabled: () => false, isWarnEnabled: () => false, isErrorEnabled: () => false, isFatalEnabled: () => false };
+  const instrumenter = new Instrumenter(logger as never);
+  const options = { plugins: null, excludedMutations: [], ignorers, noHeader: true };
+  const { mutants } = await instrumenter.instrument([{ name, mutate: true, content: source }], options as never);
+  const lines = source.split("\n");
+  return mutants.map((mutant) => {
+    const { start, end } = mutant.location;
+    const text = start.line === end.line ? lines[start.line]!.slice(start.column, end.column) : `${lines[start.line]!.slice(start.column)}…`;
+    return { line: start.line + 1, column: start.column + 1, text, mutatorName: mutant.mutatorName, ignored: mutant.status === "Ignored" };
+  });
 }
 
 const IMPL = join(import.meta.dirname, "..", "impl");
@@ -201,4 +229,55 @@ describe("mutation ignore-plugins", () => {
     expect(conjunctions.length).toBeGreaterThan(0);
     expect(conjunctions.filter((line) => line.endsWith("SIDE EFFECT"))).toEqual([]);
   });
+
+  it("on Stryker's instrumented code, the consequent of a bug-flag condition is ignored also when the condition has mutants", async () => {
+    const source = [
+      "class E {",
+      "  f(a) {",
+      "    if (this.bugs.duplicateCompletion) { this.y = a + 1; }",
+      "    if (a > 0 && this.bugs.x && this.z === 2) { this.w = a - 1; }",
+      "    if (a > 0) { this.v = a * 2; }",
+      "    return this.bugs.y ? a + 3 : a - 3;",
+      "  }",
+      "}",
+    ].join("\n");
+    const mutants = await instrument("snippet.ts", source);
+    const ignored = (text: string) => mutants.filter((mutant) => mutant.text === text).map((mutant) => mutant.ignored);
+    // The conditions themselves keep their mutants (`if (true)` runs the variant's code: not equivalent).
+    expect(ignored("this.bugs.duplicateCompletion")).toEqual([false, false]);
+    expect(ignored("{ this.y = a + 1; }")).toEqual([true]);
+    expect(ignored("a + 1")).toEqual([true]);
+    expect(ignored("a - 1")).toEqual([true]);
+    expect(ignored("a + 3")).toEqual([true]);
+    // Code no flag guards keeps every mutant.
+    expect(ignored("a > 0 && this.bugs.x && this.z === 2").every((flag) => flag)).toBe(false);
+    expect(ignored("{ this.v = a * 2; }")).toEqual([false]);
+    expect(ignored("a * 2")).toEqual([false]);
+    expect(ignored("a - 3")).toEqual([false]);
+  });
+
+  it("on impl/, every mutant Stryker makes inside the consequent of a bug-flag condition is ignored", async () => {
+    let consequents = 0;
+    const missed: string[] = [];
+    for (const { name, source } of IMPL_FILES) {
+      const ranges: [number, number][] = [];
+      const lineStarts = [0];
+      for (let at = source.indexOf("\n"); at >= 0; at = source.indexOf("\n", at + 1)) lineStarts.push(at + 1);
+      traverse(ast(source), {
+        "IfStatement|ConditionalExpression"(path: NodePath) {
+          const node = path.node as { consequent: { start?: number | null; end?: number | null } };
+          if (!requiresBug(path.get("test") as NodePath)) return;
+          ranges.push([node.consequent.start!, node.consequent.end!]);
+        },
+      });
+      if (ranges.length === 0) continue;
+      consequents += ranges.length;
+      for (const mutant of await instrument(`impl/${name}`, source)) {
+        const offset = lineStarts[mutant.line - 1]! + mutant.column - 1;
+        if (!mutant.ignored && ranges.some(([from, to]) => offset >= from && offset < to)) missed.push(`${name}:${mutant.line}:${mutant.column} ${mutant.mutatorName} ${mutant.text}`);
+      }
+    }
+    expect(consequents).toBeGreaterThan(20);
+    expect(missed).toEqual([]);
+  }, 60_000);
 });
