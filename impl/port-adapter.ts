@@ -135,22 +135,23 @@ class BuiltinPort implements EnginePort, EngineSink {
   }
 
   // ---- id resolution: 0 is NULL, a negative ref an id the engine never gave out
-  private handleRef(id: unknown): number {
+  /** An injection handle ("h"), NBL pool ("pool") or pend completion context ("pc") id. */
+  private objectRef(id: unknown, prefix: "h" | "pool" | "pc"): number {
     if (id === null || id === undefined) return 0;
-    const ref = typeof id === "string" ? parseRef(id, "h") : 0;
+    const ref = typeof id === "string" ? parseRef(id, prefix) : 0;
     return ref > 0 ? ref : this.unknown(id);
+  }
+
+  private handleRef(id: unknown): number {
+    return this.objectRef(id, "h");
   }
 
   private poolRef(id: unknown): number {
-    if (id === null || id === undefined) return 0;
-    const ref = typeof id === "string" ? parseRef(id, "pool") : 0;
-    return ref > 0 ? ref : this.unknown(id);
+    return this.objectRef(id, "pool");
   }
 
   private pendRef(id: unknown): number {
-    if (id === null || id === undefined) return 0;
-    const ref = typeof id === "string" ? parseRef(id, "pc") : 0;
-    return ref > 0 ? ref : this.unknown(id);
+    return this.objectRef(id, "pc");
   }
 
   private nblRef(id: unknown): number {

@@ -5,7 +5,8 @@
  * - `VerifierMessages`: the message text of a verifier finding (the second argument of a
  *   `report(ruleId, message)` or `reportLeaks(ruleId, what, names)` call, the bodies of the engine's
  *   name helpers used only inside messages or in the names of leaked objects, the locals that only
- *   build message text). `unknownName` is not one: `nblName` gives the ids of the port's events. The port carries
+ *   build message text, and the element pushed onto a list that only becomes the names of a
+ *   `reportLeaks`). `unknownName` is not one: `nblName` gives the ids of the port's events. The port carries
  *   it, but no rule and no check of the harness reads it: the conformance comparison is by rule id.
  * - `VariantOnlyCode`: code that runs only when a deliberately wrong variant's bug flag is on
  *   (the consequent of `if (this.bugs.X ...)` / `this.bugs.X ? a : b`, or the same with
@@ -67,9 +68,25 @@ function requiresBug(given) {
 
 /** Methods of impl/engine.ts that only build the text of verifier messages (mutation/ignorers.test.ts checks every call is inside a message). */
 export const MESSAGE_HELPERS = new Set(["familyName", "whyNotLive", "handleName", "poolName", "pendName", "handleWasCreated"]);
-/** Locals that only build message text (`shown` and `more` of Verifier.reportLeaks; `why` and `name` of the engine's checks). */
-export const MESSAGE_LOCALS = new Set(["shown", "more", "why", "name"]);
+/** Locals that only build message text (`shown` and `more` of Verifier.reportLeaks; `why`, `name` and `members` of the engine's checks and leak lists). */
+export const MESSAGE_LOCALS = new Set(["shown", "more", "why", "name", "members"]);
 const MESSAGE = "verifier message text: the conformance comparison is by rule id (mutation/EQUIVALENT.md)";
+
+/**
+ * Whether `call` is `names.push(x)` onto a local list that is only ever pushed to and passed as the
+ * names of `reportLeaks(ruleId, what, names)`: only the list's length decides whether there is a
+ * finding, and each push adds one element whatever `x` is, so `x` is message text.
+ */
+function isLeakNamePush(call) {
+  const callee = call?.node?.callee;
+  if (callee?.type !== "MemberExpression" || callee.property?.type !== "Identifier" || callee.property.name !== "push" || callee.object?.type !== "Identifier") return false;
+  const uses = call.scope?.getBinding(callee.object.name)?.referencePaths ?? [];
+  const isCallOf = (node, name) => node?.type === "CallExpression" && node.callee?.type === "MemberExpression" && node.callee.property?.type === "Identifier" && node.callee.property.name === name;
+  return (
+    uses.length > 0 &&
+    uses.every((use) => (use.key === "object" && isCallOf(use.parentPath?.parentPath?.node, "push") && use.parentPath?.key === "callee") || (use.listKey === "arguments" && use.key === 2 && isCallOf(use.parentPath?.node, "reportLeaks")))
+  );
+}
 
 const verifierMessages = {
   shouldIgnore(path) {
@@ -79,6 +96,7 @@ const verifierMessages = {
       const callee = parent.callee;
       if (callee?.type === "MemberExpression" && callee.property?.type === "Identifier" && (callee.property.name === "report" || callee.property.name === "reportLeaks")) return MESSAGE;
     }
+    if (parent?.type === "CallExpression" && path.listKey === "arguments" && path.key === 0 && isLeakNamePush(path.parentPath)) return MESSAGE;
     if (node.type === "BlockStatement" && parent?.type === "ClassMethod" && parent.key?.type === "Identifier" && MESSAGE_HELPERS.has(parent.key.name)) return MESSAGE;
     if (node.type === "VariableDeclarator" && node.id?.type === "Identifier" && MESSAGE_LOCALS.has(node.id.name)) return MESSAGE;
     return undefined;

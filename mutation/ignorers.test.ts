@@ -107,6 +107,7 @@ describe("mutation ignore-plugins", () => {
       "  queueGhost(a) { this.x = a; }",
       "  stats() { return { n: this.n }; }",
       "  grow() { if (capacity > SLOT_SPACE) throw new RangeError('full'); this.y = 1; }",
+      "  leaks(v) { const names = []; const kept = []; for (const n of this.n) { if (n > 1) names.push(`${n}`); kept.push(n + 1); } v.reportLeaks('r', 'what', names); return kept; }",
       "}",
     ].join("\n");
     expect(ignoredTexts(source)).toEqual([
@@ -121,6 +122,8 @@ describe("mutation ignore-plugins", () => {
       "{ this.x = a; }",
       "{ return { n: this.n }; }",
       "if (capacity > SLOT_SPACE) throw new RangeError('full');",
+      "`${n}`",
+      "'what'",
     ]);
   });
 
