@@ -52,6 +52,64 @@ describe("an indicated packet freed by the driver and indicated again", () => {
   }
 });
 
+describe("forgetting the record of a packet indicated again", () => {
+  for (const policy of DELIVERY_POLICIES) {
+    it(`leaves the records of the other packets alone (${policy} delivery)`, () => {
+      const driver = new CheckedDriver(createPort({ ...DEFAULT_PORT_OPTIONS, policy }));
+      const handle = (family: string) => driver.call("FwpsInjectionHandleCreate0", { addressFamily: family, flags: ["FWPS_INJECTION_TYPE_TRANSPORT"] })?.["injectionHandle"] as string;
+      const first = handle("AF_INET");
+      const second = handle("AF_INET6");
+      const inject = (injectionHandle: string, netBufferList: string, context: string) =>
+        driver.call(
+          "FwpsInjectTransportReceiveAsync0",
+          { injectionHandle, injectionContext: context, flags: 0, reserved: null, addressFamily: "AF_INET", compartmentId: 0, interfaceIndex: 1, subInterfaceIndex: 0, netBufferList, completionFn: "completionFn", completionContext: `c-${context}` },
+          "DISPATCH_LEVEL",
+        );
+      const query = (injectionHandle: string, netBufferList: string) => driver.call("FwpsQueryPacketInjectionState0", { injectionHandle, netBufferList }, "DISPATCH_LEVEL");
+      const indicate = (netBufferList: string) => driver.environment({ kind: "packetIndicated", layerId: "FWPS_LAYER_INBOUND_TRANSPORT_V4", netBufferList, netBufferCount: 1 });
+      // Two packets side by side, each injected through both handles (the engine keeps the last
+      // handle apart and the earlier ones in a history list); the first packet's last injection is
+      // still in flight when the second packet is freed and indicated again.
+      indicate("pkt0");
+      indicate("pkt");
+      inject(second, "pkt0", "i0b");
+      driver.drain();
+      inject(second, "pkt", "i2");
+      driver.drain();
+      inject(first, "pkt", "i1");
+      driver.drain();
+      inject(first, "pkt0", "i0");
+      driver.call("FwpsFreeNetBufferList0", { netBufferList: "pkt" });
+      indicate("pkt");
+      driver.drain();
+      // New injections take history records again (freed ones first).
+      inject(first, "pkt", "i3");
+      driver.drain();
+      inject(second, "pkt", "i4");
+      driver.drain();
+      const clone = driver.call("FwpsAllocateCloneNetBufferList0", { originalNetBufferList: "pkt", netBufferListPoolHandle: null, netBufferPoolHandle: null, allocateCloneFlags: 0 }, "DISPATCH_LEVEL")?.["netBufferList"] as string;
+      inject(second, clone, "i-clone");
+      driver.drain();
+      // The first packet's record is as it was (the checked driver compares every answer with the model's).
+      const self = query(first, "pkt0");
+      expect(self?.["injectionState"]).toBe("FWPS_PACKET_INJECTED_BY_SELF");
+      expect(self?.["injectionContext"]).toBe("i0");
+      query(second, "pkt0");
+      query(first, clone);
+      query(second, clone);
+      // A clone's answer also reads its original's history.
+      const clone0 = driver.call("FwpsAllocateCloneNetBufferList0", { originalNetBufferList: "pkt0", netBufferListPoolHandle: null, netBufferPoolHandle: null, allocateCloneFlags: 0 }, "DISPATCH_LEVEL")?.["netBufferList"] as string;
+      query(first, clone0);
+      query(second, clone0);
+      driver.call("FwpsFreeCloneNetBufferList0", { netBufferList: clone0, freeCloneFlags: 0 }, "DISPATCH_LEVEL");
+      driver.call("FwpsFreeCloneNetBufferList0", { netBufferList: clone, freeCloneFlags: 0 }, "DISPATCH_LEVEL");
+      for (const h of [first, second]) driver.call("FwpsInjectionHandleDestroy0", { injectionHandle: h });
+      driver.drain();
+      driver.environment({ kind: "driverUnload" });
+    });
+  }
+});
+
 describe("FwpsDiscardClonedStreamData0 with a NULL chain", () => {
   it("is judged as the model judges it", () => {
     const driver = new CheckedDriver(createPort(DEFAULT_PORT_OPTIONS));
