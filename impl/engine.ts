@@ -488,7 +488,7 @@ export class InjectionEngine {
     if (ref === 0) return "NULL";
     if (ref < 0) return this.unknownName(ref, "NBL");
     const slot = ref % SLOT_SPACE;
-    if (slot < this.nblTop && this.nbl[slot * NBL_STRIDE + N_REF] === ref) {
+    if (slot < this.nblTop && this.nblRefAt(slot) === ref) {
       const external = this.nblExternalName[slot];
       if (external !== null && external !== undefined) return external;
     }
@@ -513,7 +513,7 @@ export class InjectionEngine {
   /** The ref of an NBL the environment named, or 0 when it named none. */
   externalNblRef(id: string): number {
     const slot = this.externalNbls.get(id);
-    return slot === undefined ? 0 : this.nbl[slot * NBL_STRIDE + N_REF]!;
+    return slot === undefined ? 0 : this.nblRefAt(slot);
   }
 
   /** Whether an NBL ref names an environment-named NBL (which the host must resolve by its environment id). */
@@ -644,14 +644,14 @@ export class InjectionEngine {
         this.nbl[existing * NBL_STRIDE + N_NET_BUFFERS] = netBufferCount;
         this.liveNbls++;
       }
-      return this.nbl[existing * NBL_STRIDE + N_REF]!;
+      return this.nblRefAt(existing);
     }
     const slot = this.newNblSlot(true);
     this.nbl[slot * NBL_STRIDE + N_ORIGIN] = ORIGIN.indicated;
     this.nbl[slot * NBL_STRIDE + N_NET_BUFFERS] = netBufferCount;
     this.nblExternalName[slot] = id;
     this.externalNbls.set(id, slot);
-    return this.nbl[slot * NBL_STRIDE + N_REF]!;
+    return this.nblRefAt(slot);
   }
 
   /** Drops the injection record of the NBL in `slot` (its last injection and its history list). */
@@ -876,11 +876,16 @@ export class InjectionEngine {
     this.nblFree = growInt32(this.nblFree, capacity);
   }
 
+  /** The ref of the NBL (live or not) in `slot`: the id the engine gave out for its current generation. */
+  private nblRefAt(slot: number): number {
+    return this.nbl[slot * NBL_STRIDE + N_REF]!;
+  }
+
   /** The slot of a live NBL, or -1. */
   private liveNblSlot(ref: number): number {
     if (ref <= 0) return -1;
     const slot = ref % SLOT_SPACE;
-    if (slot >= this.nblTop || this.nbl[slot * NBL_STRIDE + N_REF] !== ref || (this.nbl[slot * NBL_STRIDE + N_FLAGS]! & LIVE) === 0) return -1;
+    if (slot >= this.nblTop || this.nblRefAt(slot) !== ref || (this.nbl[slot * NBL_STRIDE + N_FLAGS]! & LIVE) === 0) return -1;
     return slot;
   }
 
@@ -888,14 +893,14 @@ export class InjectionEngine {
   private currentNblSlot(ref: number): number {
     if (ref <= 0) return -1;
     const slot = ref % SLOT_SPACE;
-    return slot < this.nblTop && this.nbl[slot * NBL_STRIDE + N_REF] === ref ? slot : -1;
+    return slot < this.nblTop && this.nblRefAt(slot) === ref ? slot : -1;
   }
 
   /** Whether the engine ever gave out this NBL ref (it may since have been freed). */
   private nblWasIntroduced(ref: number): boolean {
     if (ref <= 0) return false;
     const slot = ref % SLOT_SPACE;
-    return slot > 0 && slot < this.nblTop && ref <= this.nbl[slot * NBL_STRIDE + N_REF]!;
+    return slot > 0 && slot < this.nblTop && ref <= this.nblRefAt(slot);
   }
 
   /**
@@ -1008,7 +1013,7 @@ export class InjectionEngine {
     const slot = this.newNblSlot(false);
     this.nbl[slot * NBL_STRIDE + N_ORIGIN] = ORIGIN.allocated;
     this.nbl[slot * NBL_STRIDE + N_NET_BUFFERS] = 1;
-    return this.nbl[slot * NBL_STRIDE + N_REF]!;
+    return this.nblRefAt(slot);
   }
 
   /** FwpsAllocateCloneNetBufferList0: a new clone's ref, or -status. */
@@ -1030,7 +1035,7 @@ export class InjectionEngine {
     if (this.bugs.cloneInheritsInjectionState && this.nbl[original * NBL_STRIDE + N_LAST_HANDLE] !== 0) {
       this.recordInjection(slot, this.nbl[original * NBL_STRIDE + N_LAST_HANDLE]!, this.nblContexts[original * 2 + C_LAST] ?? null, this.nblLastCompletionContext[original] ?? null);
     }
-    return this.nbl[slot * NBL_STRIDE + N_REF]!;
+    return this.nblRefAt(slot);
   }
 
   /**
@@ -1060,7 +1065,7 @@ export class InjectionEngine {
       this.nbl[slot * NBL_STRIDE + N_ORIGIN] = ORIGIN.streamClone;
       this.nbl[slot * NBL_STRIDE + N_NET_BUFFERS] = 1;
       this.nbl[slot * NBL_STRIDE + N_CHAIN] = chain;
-      const ref = this.nbl[slot * NBL_STRIDE + N_REF]!;
+      const ref = this.nblRefAt(slot);
       this.chainMembers.push(ref);
       chainOut.push(ref);
     }
@@ -1092,7 +1097,7 @@ export class InjectionEngine {
   }
 
   private checkOriginalOutlivesClone(fn: string, slot: number): void {
-    if (this.nbl[slot * NBL_STRIDE + N_LIVE_CHILDREN] !== 0) this.verifier.report(R.originalOutlivesClone, `${fn} of ${this.nblName(this.nbl[slot * NBL_STRIDE + N_REF]!)} while ${this.nbl[slot * NBL_STRIDE + N_LIVE_CHILDREN]} clone(s) of it are still live; free the clones first`);
+    if (this.nbl[slot * NBL_STRIDE + N_LIVE_CHILDREN] !== 0) this.verifier.report(R.originalOutlivesClone, `${fn} of ${this.nblName(this.nblRefAt(slot))} while ${this.nbl[slot * NBL_STRIDE + N_LIVE_CHILDREN]} clone(s) of it are still live; free the clones first`);
   }
 
   /** FwpsFreeCloneNetBufferList0. */
@@ -1170,7 +1175,7 @@ export class InjectionEngine {
     }
     for (let i = 0; i < length; i++) {
       const slot = this.currentNblSlot(this.chainMembers[start + i]!);
-      if (slot >= 0 && (this.nbl[slot * NBL_STRIDE + N_FLAGS]! & EVER_INJECTED) !== 0) return `${this.nblName(this.nbl[slot * NBL_STRIDE + N_REF]!)} of the chain was injected; a chain is discarded only when none of it is injected`;
+      if (slot >= 0 && (this.nbl[slot * NBL_STRIDE + N_FLAGS]! & EVER_INJECTED) !== 0) return `${this.nblName(this.nblRefAt(slot))} of the chain was injected; a chain is discarded only when none of it is injected`;
     }
     return null;
   }
@@ -1517,7 +1522,7 @@ export class InjectionEngine {
     }
     if (this.bugs.batchRedeliversLast && this.policy === "batch" && lastSlot >= 0 && this.queuedLive > 0) {
       const token = -++this.ghostCounter;
-      this.ghosts.set(token, { nblRef: this.nbl[lastSlot * NBL_STRIDE + N_REF]!, context: this.nblLastCompletionContext[lastSlot] ?? null });
+      this.ghosts.set(token, { nblRef: this.nblRefAt(lastSlot), context: this.nblLastCompletionContext[lastSlot] ?? null });
       this.queuedLive++;
       this.deque!.pushFront(0, token);
     }
@@ -1531,7 +1536,7 @@ export class InjectionEngine {
     this.nbl[slot * NBL_STRIDE + N_FLAGS] = (this.nbl[slot * NBL_STRIDE + N_FLAGS]! & ~(IN_FLIGHT | QUEUED)) | COMPLETED;
     this.nbl[slot * NBL_STRIDE + N_OWED_TOKEN] = 0;
     this.nblContexts[slot * 2 + C_OWED] = null;
-    const ref = this.nbl[slot * NBL_STRIDE + N_REF]!;
+    const ref = this.nblRefAt(slot);
     this.sink.completion(ref, context, this.completionIrql, this.completionDispatch, STATUS.SUCCESS);
     if (this.bugs.duplicateCompletion) this.queueGhost(ref, context);
     this.injectionSettled(handleRef);
@@ -1580,7 +1585,7 @@ export class InjectionEngine {
       } else if (nblSlot >= 0) {
         const packet = this.completionHandlePacket[pendRef]!;
         const parent = this.nbl[nblSlot * NBL_STRIDE + N_PARENT]!;
-        const isCloneOfPacket = this.nbl[nblSlot * NBL_STRIDE + N_ORIGIN] === ORIGIN.clone && parent !== 0 && packet !== 0 && this.nbl[parent * NBL_STRIDE + N_REF] === packet;
+        const isCloneOfPacket = this.nbl[nblSlot * NBL_STRIDE + N_ORIGIN] === ORIGIN.clone && parent !== 0 && packet !== 0 && this.nblRefAt(parent) === packet;
         if (!isCloneOfPacket || (this.nbl[nblSlot * NBL_STRIDE + N_FLAGS]! & EVER_INJECTED) === 0) {
           v.report(R.recvAcceptReinject, `${fn} of ${this.pendName(pendRef)}, pended at ALE_AUTH_RECV_ACCEPT, with ${this.nblName(nblRef)}, which is not a clone of the classified packet that was reinjected`);
         }
@@ -1658,7 +1663,7 @@ export class InjectionEngine {
       if ((flags & LIVE) === 0 || (flags & IN_FLIGHT) !== 0) continue;
       const origin = this.nbl[slot * NBL_STRIDE + N_ORIGIN]!;
       if (origin === ORIGIN.indicated) continue;
-      const name = this.nblName(this.nbl[slot * NBL_STRIDE + N_REF]!);
+      const name = this.nblName(this.nblRefAt(slot));
       if ((flags & LAST_INJECT_FAILED) !== 0 && !this.verifierBugs.failedInjectReportedByOrigin) failed.push(name);
       else if (origin === ORIGIN.allocated) allocated.push(name);
       else if (origin === ORIGIN.clone) clones.push(name);

@@ -135,11 +135,16 @@ class BuiltinPort implements EnginePort, EngineSink {
   }
 
   // ---- id resolution: 0 is NULL, a negative ref an id the engine never gave out
+  /** An absent or null id is NULL (0); a string `lookup` knows is its ref (> 0); anything else an unknown id. */
+  private resolve(id: unknown, lookup: (id: string) => number): number {
+    if (id === null || id === undefined) return 0;
+    const ref = typeof id === "string" ? lookup(id) : 0;
+    return ref > 0 ? ref : this.unknown(id);
+  }
+
   /** An injection handle ("h"), NBL pool ("pool") or pend completion context ("pc") id. */
   private objectRef(id: unknown, prefix: "h" | "pool" | "pc"): number {
-    if (id === null || id === undefined) return 0;
-    const ref = typeof id === "string" ? parseRef(id, prefix) : 0;
-    return ref > 0 ? ref : this.unknown(id);
+    return this.resolve(id, (text) => parseRef(text, prefix));
   }
 
   private handleRef(id: unknown): number {
@@ -154,13 +159,15 @@ class BuiltinPort implements EnginePort, EngineSink {
     return this.objectRef(id, "pc");
   }
 
+  /** An NBL id: the stack's name of an indicated packet, or "nbl<ref>" of one the driver allocated or cloned. */
   private nblRef(id: unknown): number {
-    if (id === null || id === undefined) return 0;
-    if (typeof id !== "string") return this.unknown(id);
-    const external = this.engine.externalNblRef(id);
-    if (external > 0) return external;
-    const ref = parseRef(id, "nbl");
-    return ref > 0 && !this.engine.isExternalNbl(ref) ? ref : this.unknown(id);
+    return this.resolve(id, (text) => {
+      const external = this.engine.externalNblRef(text);
+      if (external > 0) return external;
+      // "nbl<ref>" never names an indicated packet, even one whose slot number it spells.
+      const ref = parseRef(text, "nbl");
+      return this.engine.isExternalNbl(ref) ? 0 : ref;
+    });
   }
 
   private nblList(value: unknown): number[] | null {
@@ -169,6 +176,11 @@ class BuiltinPort implements EnginePort, EngineSink {
 
   private status(code: number): Record<string, unknown> {
     return { status: STATUS_NAMES[code] ?? "STATUS_UNSUCCESSFUL" };
+  }
+
+  /** The return of a call that creates an object: its id on success (a ref > 0), else the failure status (-result). */
+  private created(result: number, key: string, prefix: string): Record<string, unknown> {
+    return result > 0 ? { status: "STATUS_SUCCESS", [key]: `${prefix}${result}` } : this.status(-result);
   }
 
   // ---- EnginePort
@@ -183,7 +195,7 @@ class BuiltinPort implements EnginePort, EngineSink {
         const { types, unknown } = InjectionEngine.injectionTypes(flags);
         const family = engine.addressFamilyCode(String(args["addressFamily"]));
         const result = engine.createHandle(irql, family, types, unknown);
-        return this.step(result > 0 ? { status: "STATUS_SUCCESS", injectionHandle: `h${result}` } : this.status(-result));
+        return this.step(this.created(result, "injectionHandle", "h"));
       }
       case "FwpsInjectionHandleDestroy0": {
         const result = engine.destroyHandle(irql, siteCode(call.from), this.handleRef(args["injectionHandle"]), callId);
@@ -250,7 +262,7 @@ class BuiltinPort implements EnginePort, EngineSink {
       }
       case "NdisAllocateNetBufferListPool": {
         const result = engine.allocatePool();
-        return this.step(result > 0 ? { status: "STATUS_SUCCESS", poolHandle: `pool${result}` } : this.status(-result));
+        return this.step(this.created(result, "poolHandle", "pool"));
       }
       case "NdisFreeNetBufferListPool":
         engine.freePool(this.poolRef(args["poolHandle"]));
@@ -259,15 +271,14 @@ class BuiltinPort implements EnginePort, EngineSink {
         const mdl = args["mdlChain"] as { byteCount?: unknown } | null | undefined;
         const mdlBytes = mdl === null || mdl === undefined ? -1 : typeof mdl.byteCount === "number" ? mdl.byteCount : 0;
         const result = engine.allocateNbl(irql, this.poolRef(args["poolHandle"]), uint(args, "contextSize"), uint(args, "contextBackFill"), mdlBytes, uint(args, "dataOffset"), uint(args, "dataLength"));
-        return this.step(result > 0 ? { status: "STATUS_SUCCESS", netBufferList: `nbl${result}` } : this.status(-result));
+        return this.step(this.created(result, "netBufferList", "nbl"));
       }
       case "FwpsAllocateCloneNetBufferList0": {
         const result = engine.cloneNbl(irql, this.nblRef(args["originalNetBufferList"]), uint(args, "allocateCloneFlags"));
-        return this.step(result > 0 ? { status: "STATUS_SUCCESS", netBufferList: `nbl${result}` } : this.status(-result));
+        return this.step(this.created(result, "netBufferList", "nbl"));
       }
       case "FwpsCloneStreamData0": {
-        const id = args["calloutStreamData"];
-        const streamData = id === null || id === undefined ? 0 : typeof id === "string" && engine.streamDataRef(id) > 0 ? engine.streamDataRef(id) : this.unknown(id);
+        const streamData = this.resolve(args["calloutStreamData"], (id) => engine.streamDataRef(id));
         const chain: number[] = [];
         const result = engine.cloneStream(irql, streamData, uint(args, "allocateCloneFlags"), chain);
         if (result !== STATUS.SUCCESS) return this.step(this.status(result));
@@ -283,10 +294,8 @@ class BuiltinPort implements EnginePort, EngineSink {
         engine.discardClonedStream(irql, this.nblList(args["clonedNetBufferListChain"]), uint(args, "allocateCloneFlags"), args["dispatchLevel"] === true);
         return this.step({});
       case "FwpsPendOperation0": {
-        const id = args["completionHandle"];
-        const handle = id === null || id === undefined ? 0 : typeof id === "string" && engine.completionHandleRef(id) > 0 ? engine.completionHandleRef(id) : this.unknown(id);
-        const result = engine.pend(irql, handle);
-        return this.step(result > 0 ? { status: "STATUS_SUCCESS", completionContext: `pc${result}` } : this.status(-result));
+        const result = engine.pend(irql, this.resolve(args["completionHandle"], (id) => engine.completionHandleRef(id)));
+        return this.step(this.created(result, "completionContext", "pc"));
       }
       case "FwpsCompleteOperation0": {
         const result = engine.completeOperation(irql, this.pendRef(args["completionContext"]), this.nblRef(args["netBufferList"]));
