@@ -276,8 +276,8 @@ export interface EngineConfig {
   /** Run the caller checks (default true). */
   readonly verifier?: boolean;
   readonly sink: EngineSink;
-  readonly bugs?: Partial<EngineBugs>;
-  readonly verifierBugs?: Partial<VerifierBugs>;
+  readonly bugs?: Partial<EngineBugs> | undefined;
+  readonly verifierBugs?: Partial<VerifierBugs> | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

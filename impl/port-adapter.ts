@@ -92,8 +92,8 @@ class BuiltinPort implements EnginePort, EngineSink {
       batchSize: options.batchSize,
       platform: options.platform,
       sink: this,
-      ...(variant.bugs === undefined ? {} : { bugs: variant.bugs }),
-      ...(variant.verifierBugs === undefined ? {} : { verifierBugs: variant.verifierBugs }),
+      bugs: variant.bugs,
+      verifierBugs: variant.verifierBugs,
     });
   }
 

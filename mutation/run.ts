@@ -8,7 +8,9 @@
  * line ranges, the other files together), each writing reports/mutation/parts/part-I.{json,html},
  * and merged into reports/mutation/mutation.json as they finish: a run stopped early (a CI time
  * limit, a closed laptop) keeps the parts it finished, and the summary says which are missing.
- * Other arguments go to `stryker run` (for example `--incremental`, `--concurrency 1`).
+ * `--only I[,J]` (with `--parts K`) runs only those parts again and merges them with the other parts'
+ * reports of an earlier `--parts K` run: after a change to code in one part, or to a part that did
+ * not finish. Other arguments go to `stryker run` (for example `--incremental`, `--concurrency 1`).
  * Exits with Stryker's exit code (non-zero if a Stryker run failed).
  */
 import { spawnSync } from "node:child_process";
@@ -37,7 +39,13 @@ if (!Number.isInteger(parts) || parts < 1) {
   console.error(`mutation: --parts takes a positive integer, not "${args[partsAt + 1] ?? ""}"`);
   process.exit(2);
 }
-const strykerArgs = partsAt < 0 ? args : [...args.slice(0, partsAt), ...args.slice(partsAt + 2)];
+const onlyAt = args.indexOf("--only");
+const only = onlyAt < 0 ? null : new Set((args[onlyAt + 1] ?? "").split(",").map(Number));
+if (only !== null && (partsAt < 0 || [...only].some((part) => !Number.isInteger(part) || part < 1 || part > parts))) {
+  console.error(`mutation: --only takes part numbers from 1 to the --parts count, comma-separated (e.g. --parts 5 --only 1,3), not "${args[onlyAt + 1] ?? ""}"`);
+  process.exit(2);
+}
+const strykerArgs = args.filter((_, index) => index !== partsAt && index !== partsAt + 1 && index !== onlyAt && index !== onlyAt + 1);
 const started = Date.now();
 
 function summarise(missing: readonly string[]): void {
@@ -81,7 +89,8 @@ ends.push(engineSource.length);
 const ranges = ends.slice(1).map((end, i) => [ends[i]! + 1, end] as const);
 const partMutate: string[][] = [baseConfig.mutate.filter((file) => file !== engine), ...ranges.map(([from, to]) => [`${engine}:${from}-${to}`])];
 const partsDir = join(reportDir, "parts");
-rmSync(partsDir, { recursive: true, force: true });
+// With --only, the other parts keep the reports of an earlier run (of the same --parts count).
+if (only === null) rmSync(partsDir, { recursive: true, force: true });
 mkdirSync(partsDir, { recursive: true });
 
 let merged: MutationReport | null = null;
@@ -100,10 +109,13 @@ for (const [index, mutate] of partMutate.entries()) {
       incrementalFile: `reports/mutation/parts/stryker-incremental-${index + 1}.json`,
     }),
   );
-  console.log(`mutation: part ${index + 1} of ${partMutate.length}: ${mutate.join(" ")}`);
-  const result = spawnSync(stryker, ["run", config, ...strykerArgs], { cwd: root, stdio: "inherit" });
+  if (only === null || only.has(index + 1)) {
+    console.log(`mutation: part ${index + 1} of ${partMutate.length}: ${mutate.join(" ")}`);
+    rmSync(partReport, { force: true });
+    const result = spawnSync(stryker, ["run", config, ...strykerArgs], { cwd: root, stdio: "inherit" });
+    if (result.status !== 0) status = result.status ?? 2;
+  } else console.log(`mutation: part ${index + 1} of ${partMutate.length}: ${mutate.join(" ")}: the report of an earlier run${existsSync(partReport) ? "" : " (none)"}`);
   rmSync(config, { force: true });
-  if (result.status !== 0) status = result.status ?? 2;
   if (!existsSync(partReport)) continue;
   const part = JSON.parse(readFileSync(partReport, "utf8")) as MutationReport;
   const previous: MutationReport | null = merged;
