@@ -135,9 +135,11 @@ function main(): void {
   // a false claim; on a mutant an ignore-plugin now excludes, it is moot.
   // A verdict on a line where the report has no mutant at all is on code this report did not test (a
   // run of some parts only, `--parts`), counted apart; one on a tested line that names no mutant is stale.
-  const testedLines = new Set([...statusOf.keys()].map((key) => key.split(":").slice(0, 2).join(":")));
-  const untested = [...verdicts.values()].filter((verdict) => !statusOf.has(verdict.key) && !testedLines.has(verdict.key.split(":").slice(0, 2).join(":")));
-  const stale = [...verdicts.values()].filter((verdict) => !statusOf.has(verdict.key) && testedLines.has(verdict.key.split(":").slice(0, 2).join(":")));
+  const lineOf = (key: string): string => key.split(":").slice(0, 2).join(":");
+  const testedLines = new Set([...statusOf.keys()].map(lineOf));
+  const unmatched = [...verdicts.values()].filter((verdict) => !statusOf.has(verdict.key));
+  const untested = unmatched.filter((verdict) => !testedLines.has(lineOf(verdict.key)));
+  const stale = unmatched.filter((verdict) => testedLines.has(lineOf(verdict.key)));
   const falseClaims = [...verdicts.values()].filter((verdict) => (verdict.verdict === "equivalent" || verdict.verdict === "open") && !live.has(verdict.key) && (statusOf.get(verdict.key) === "Killed" || statusOf.get(verdict.key) === "Timeout"));
   const notKilled = rows.filter((row) => row.verdict?.verdict === "killed" || row.verdict?.verdict === "ignored");
   const score = (100 * detected) / Math.max(1, valid);
