@@ -115,7 +115,17 @@ function parseEvent(value: unknown, file: string, line: number, fast: boolean): 
   return { ok: true, event };
 }
 
-/** Parses one line of JSON Lines text; blank lines are the caller's to skip. */
+/**
+ * Whether a line of a trace carries no event: blank, or a comment (its first non-blank characters
+ * are `#` or `//`). Comments let a trace name its source and expected verdict; both readers skip
+ * them, and line numbers still count them.
+ */
+export function isSkippedTraceLine(text: string): boolean {
+  const trimmed = text.trimStart();
+  return trimmed === "" || trimmed.startsWith("#") || trimmed.startsWith("//");
+}
+
+/** Parses one line of JSON Lines text; blank and comment lines are the caller's to skip (isSkippedTraceLine). */
 export function parseTraceLine(text: string, file = "<input>", line = 1): ParsedLine {
   let value: unknown;
   try {
@@ -168,7 +178,7 @@ export class LineSplitter {
 }
 
 /**
- * Streams a JSON Lines trace file, yielding the non-blank lines parsed, in order, a chunk of the file
+ * Streams a JSON Lines trace file, yielding the event lines (not blank, not comments) parsed, in order, a chunk of the file
  * at a time (one array per chunk read). Memory holds one chunk, never the whole file.
  */
 export async function* readTraceFileBatches(path: string, options: { readonly chunkBytes?: number } = {}): AsyncGenerator<TraceLine[]> {
@@ -179,7 +189,7 @@ export async function* readTraceFileBatches(path: string, options: { readonly ch
     const batch: TraceLine[] = [];
     for (const text of texts) {
       line += 1;
-      if (text.trim() === "") continue;
+      if (isSkippedTraceLine(text)) continue;
       batch.push({ line, parsed: parseTraceLine(text, path, line) });
     }
     return batch;
@@ -197,14 +207,14 @@ export async function* readTraceFile(path: string): AsyncGenerator<TraceLine> {
   for await (const batch of readTraceFileBatches(path)) yield* batch;
 }
 
-/** Parses JSON Lines held in a string (tests, small traces), failing on the first malformed line. */
+/** Parses JSON Lines held in a string (tests, small traces), skipping blank and comment lines, failing on the first malformed line. */
 export function parseTraceText(text: string, file = "<input>"): { events: TraceEvent[]; lines: number[] } | { error: TraceInputError } {
   const events: TraceEvent[] = [];
   const lines: number[] = [];
   const rows = text.split(/\r?\n/);
   for (let index = 0; index < rows.length; index++) {
     const row = rows[index]!;
-    if (row.trim() === "") continue;
+    if (isSkippedTraceLine(row)) continue;
     const parsed = parseTraceLine(row, file, index + 1);
     if (!parsed.ok) return { error: parsed.error };
     events.push(parsed.event);
