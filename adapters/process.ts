@@ -43,6 +43,7 @@ class ImplementationProcess {
   private waiting: Waiting | null = null;
   private failure: AdapterError | null = null;
   private stderrTail = "";
+  private lastRequest: Promise<void> = Promise.resolve();
 
   constructor(
     readonly command: string,
@@ -55,10 +56,20 @@ class ImplementationProcess {
     this.child.stdin.on("error", () => undefined); // reported through exit / timeout instead
     this.child.on("error", (error) => this.fail(new AdapterError(`could not start "${command}": ${error.message}`)));
     this.child.on("exit", (code, signal) => {
-      const tail = this.stderrTail.trim() === "" ? "" : `; its stderr ended with: ${this.stderrTail.trim().split("\n").slice(-5).join(" | ")}`;
+      const tail = this.stderrNote();
       this.fail(new AdapterError(`the implementation process exited (${signal === null ? `code ${String(code)}` : `signal ${signal}`})${this.waiting === null ? "" : ` while answering ${this.waiting.method} (request ${this.waiting.id})`}${tail}`));
     });
     createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on("line", (line) => this.onLine(line));
+  }
+
+  /** "; its stderr ended with: ..." (the last lines the child wrote to stderr), or "" when it wrote none. */
+  stderrNote(): string {
+    return this.stderrTail.trim() === "" ? "" : `; its stderr ended with: ${this.stderrTail.trim().split("\n").slice(-5).join(" | ")}`;
+  }
+
+  /** Settles once no request is waiting for its answer (answered, failed or timed out). */
+  settled(): Promise<void> {
+    return this.lastRequest;
   }
 
   /** Whether the child can still take requests. */
@@ -109,7 +120,7 @@ class ImplementationProcess {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.waiting !== null) return Promise.reject(new AdapterError(`${method} sent while request ${this.waiting.id} (${this.waiting.method}) is unanswered`));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const answer = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(new AdapterError(`the implementation did not answer ${method} (request ${id}) within ${this.options.callTimeoutMs} ms`));
         this.kill();
@@ -117,6 +128,11 @@ class ImplementationProcess {
       this.waiting = { id, method, resolve, reject, timer };
       this.child.stdin.write(JSON.stringify({ id, method, params }) + "\n");
     });
+    this.lastRequest = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    return answer;
   }
 
   kill(): void {
@@ -129,13 +145,33 @@ function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = issue.path.map(String).join(".");
-  throw new AdapterError(`${what}: the result has the wrong shape: ${field === "" ? "" : `field \`${field}\`: `}${issue.message}`);
+  throw new AdapterError(`${what}: the result has the wrong shape: ${field === "" ? "" : `field \`${field}\`: `}${issue.message} (it answered ${JSON.stringify(value)?.slice(0, 200)})`);
 }
 
-/** A PortFactory that drives `command` over the external-process protocol. Call `close` when done. */
-export function processPortFactory(command: string, options: ProcessAdapterOptions): PortFactory & { close(): void; hello(): Promise<HelloResult | null> } {
+/** The settings `hello` is sent with when the harness only wants to know who the implementation is. */
+const IDENTIFY_OPTIONS: PortOptions = { policy: "fifo", completionIrql: "DISPATCH_LEVEL", seed: 1, batchSize: 2, platform: "x64" };
+
+/** The external-process port factory: every call starts a run (`hello`); `restart` makes the next one start a new process. */
+export interface ProcessPortFactory extends PortFactory {
+  /** Ends the child process. */
+  close(): void;
+  /** Ends the child process; the next run starts a new one (a clean instance for a new configuration). */
+  restart(): Promise<void>;
+  /** The implementation's hello answer (starting it if needed); an AdapterError saying what went wrong when it cannot start or answers badly. */
+  hello(): Promise<HelloResult>;
+}
+
+/**
+ * A PortFactory that drives `command` over the external-process protocol. Call `close` when done.
+ *
+ * Only the port of the latest run talks to the child: a request of an earlier run (a scheduled
+ * delivery of a run that failed) is refused, and a new run first lets a request still waiting
+ * settle, so that the stray events of a finished run never reach the next.
+ */
+export function processPortFactory(command: string, options: ProcessAdapterOptions): ProcessPortFactory {
   let child: ImplementationProcess | null = null;
   let lastHello: HelloResult | null = null;
+  let generation = 0;
   const live = (): ImplementationProcess => {
     if (child === null || !child.alive) {
       child?.kill();
@@ -143,16 +179,29 @@ export function processPortFactory(command: string, options: ProcessAdapterOptio
     }
     return child;
   };
-  const start = async (portOptions: PortOptions): Promise<{ process: ImplementationProcess; hello: HelloResult }> => {
+  const start = async (portOptions: PortOptions): Promise<{ process: ImplementationProcess; hello: HelloResult; run: number }> => {
+    const run = ++generation;
+    const earlier = child;
+    if (earlier !== null) await earlier.settled();
     const process = live();
-    const hello = validated(HelloResult, await process.request("hello", { protocol: PROTOCOL_VERSION, options: portOptions }), "hello");
+    let hello: HelloResult;
+    try {
+      hello = validated(HelloResult, await process.request("hello", { protocol: PROTOCOL_VERSION, options: portOptions }), "hello");
+    } catch (error) {
+      // What the child wrote to stderr just before may still be on its way.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const message = (error as Error).message;
+      throw new AdapterError(`the handshake failed: ${message}${message.includes("its stderr ended with") ? "" : process.stderrNote()}`);
+    }
     lastHello = hello;
-    return { process, hello };
+    return { process, hello, run };
   };
   const factory = async (portOptions: PortOptions): Promise<EnginePort> => {
-    const { process, hello } = await start(portOptions);
+    const { process, hello, run } = await start(portOptions);
+    const request = (method: string, params: Record<string, unknown>): Promise<unknown> =>
+      run === generation ? process.request(method, params) : Promise.reject(new AdapterError(`${method} of a run that has ended (a newer run owns the implementation)`));
     const step = async (method: string, params: Record<string, unknown>, what: string): Promise<PortStep> => {
-      const result = validated(PortStepSchema, await process.request(method, params), what);
+      const result = validated(PortStepSchema, await request(method, params), what);
       return result as PortStep;
     };
     return {
@@ -162,22 +211,21 @@ export function processPortFactory(command: string, options: ProcessAdapterOptio
       call: (callId: string, call: DriverCall) => step("call", { callId, call }, call.fn),
       environment: (event: EnvironmentEvent) => step("environment", { event }, `environment(${event.kind})`),
       deliver: (max: number) => step("deliver", { max }, "deliver"),
-      pendingWork: async () => validated(PendingWorkResult, await process.request("pendingWork", {}), "pendingWork").count,
+      pendingWork: async () => validated(PendingWorkResult, await request("pendingWork", {}), "pendingWork").count,
     };
   };
+  const stop = (): void => {
+    generation += 1;
+    child?.kill();
+    child = null;
+  };
   return Object.assign(factory, {
-    close: () => {
-      child?.kill();
-      child = null;
+    close: stop,
+    restart: async () => {
+      const earlier = child;
+      stop();
+      if (earlier !== null) await earlier.settled();
     },
-    /** The implementation's hello answer (starting it if needed), or null when it cannot start. */
-    hello: async (): Promise<HelloResult | null> => {
-      if (lastHello !== null) return lastHello;
-      try {
-        return (await start({ policy: "fifo", completionIrql: "DISPATCH_LEVEL", seed: 1, batchSize: 2, platform: "x64" })).hello;
-      } catch {
-        return null;
-      }
-    },
+    hello: async (): Promise<HelloResult> => lastHello ?? (await start(IDENTIFY_OPTIONS)).hello,
   });
 }

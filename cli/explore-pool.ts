@@ -32,31 +32,43 @@ export interface WorkerResponse {
 /** Starts `size` workers; `close()` ends them. */
 export function startExplorePool(size: number, data: WorkerData): ExplorePool & { close(): Promise<void> } {
   const workers = Array.from({ length: size }, () => new Worker(new URL("./explore-worker.mjs", import.meta.url), { workerData: data }));
-  const waiting = new Map<number, { resolve: (response: WorkerResponse) => void; reject: (error: Error) => void }>();
+  /** Requests waiting for an answer, per worker. */
+  const waiting = workers.map(() => new Map<number, { resolve: (response: WorkerResponse) => void; reject: (error: Error) => void }>());
+  /** Why a worker can take no more requests, once it cannot. */
+  const gone: (string | null)[] = workers.map(() => null);
+  let closing = false;
   let nextId = 0;
-  for (const worker of workers) {
+  const fail = (index: number, why: string): void => {
+    gone[index] ??= why;
+    for (const entry of waiting[index]!.values()) entry.reject(new Error(`explore worker ${index + 1} ${gone[index]}`));
+    waiting[index]!.clear();
+  };
+  workers.forEach((worker, index) => {
     worker.on("message", (response: WorkerResponse) => {
-      const entry = waiting.get(response.id);
-      waiting.delete(response.id);
+      const entry = waiting[index]!.get(response.id);
+      waiting[index]!.delete(response.id);
       entry?.resolve(response);
     });
-    worker.on("error", (error) => {
-      for (const entry of waiting.values()) entry.reject(error);
-      waiting.clear();
+    worker.on("error", (error) => fail(index, `failed: ${error.message}`));
+    worker.on("exit", (code) => {
+      if (!closing) fail(index, `exited (code ${code})${waiting[index]!.size > 0 ? " while expanding a level" : ""}`);
     });
-  }
+  });
   return {
     size,
     async expand(index, request) {
       const id = nextId++;
       const response = await new Promise<WorkerResponse>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
+        const why = gone[index];
+        if (why !== null && why !== undefined) return reject(new Error(`explore worker ${index + 1} ${why}`));
+        waiting[index]!.set(id, { resolve, reject });
         workers[index]!.postMessage({ id, nodes: request.nodes, depth: request.depth, visitedAdd: request.visitedAdd, deadlineEpochMs: Number.isFinite(request.deadline) ? performance.timeOrigin + request.deadline : null } satisfies WorkerRequest);
       });
       if (response.result === null) throw new Error(`explore worker ${index + 1}: ${response.error ?? "failed"}`);
       return { ...response.result, coverage: response.coverage };
     },
     async close() {
+      closing = true;
       await Promise.all(workers.map((worker) => worker.terminate()));
     },
   };

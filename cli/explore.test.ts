@@ -98,4 +98,18 @@ describe("wfp-conform explore", () => {
     expect(code).toBe(2);
     expect(io.stderr).toMatch(/exists; pass --force/);
   });
+
+  it("an explore worker that exits: exit 2, a report, and a finding that says which worker exited", async () => {
+    const hostile = join(import.meta.dirname, "fixtures", "hostile.ts");
+    process.env["WFP_HOSTILE"] = "worker-exits";
+    try {
+      const result = await explore("--impl", hostile, "--depth", "3", "--policy", "fifo", "--irql", "DISPATCH_LEVEL", "--workers", "2");
+      expect(result.code, result.stderr).toBe(2);
+      const report = ReportSchema.parse(JSON.parse(readFileSync(join(result.out, "report.json"), "utf8")));
+      expect(report.adapterError).toBe(true);
+      expect(report.counterexamples[0]!.implementation).toMatch(/explore worker [12] exited \(code 7\)/);
+    } finally {
+      delete process.env["WFP_HOSTILE"];
+    }
+  });
 });

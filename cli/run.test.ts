@@ -14,6 +14,7 @@ import { main } from "./main.ts";
 const root = join(import.meta.dirname, "..");
 const hostile = join(import.meta.dirname, "fixtures", "hostile.ts");
 const broken = join(import.meta.dirname, "fixtures", "broken-process.mjs");
+const finding = (report: Report | null) => report!.counterexamples.map((counterexample) => `${counterexample.summary} ${counterexample.implementation}`).join("\n");
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string; dir: string; report: Report | null }> {
   const dir = mkdtempSync(join(tmpdir(), "wfp-run-"));
@@ -113,13 +114,30 @@ describe("the Python example over the external-process protocol", () => {
   });
 });
 
+describe("runs that survive a failing implementation", () => {
+  it("a failed scheduled configuration leaves nothing behind for the next: exit 1 and a complete report", async () => {
+    const result = await run("--impl-cmd", `python3 ${join(root, "examples/python/wfp_impl_buggy.py")}`, "--scheduled-only", "--seed", "1");
+    expect(result.code, finding(result.report)).toBe(1);
+    expect(result.report!.adapterError).toBe(false);
+    expect(result.report!.counterexamples.map((counterexample) => counterexample.kind)).not.toContain("error");
+    expect(result.report!.counterexamples.flatMap((counterexample) => counterexample.ruleIds)).toContain("handle-create/destroy-waits");
+  });
+
+  it("a handshake with a wrong field: exit 2, the field and the stderr tail on stderr and in the report", async () => {
+    const result = await run("--impl-cmd", `node ${broken} bad-hello`, "--runs", "2");
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/field `families.1`.*its stderr ended with: .*no such family 'sockets'/);
+    expect(result.report!.adapterError).toBe(true);
+    expect(finding(result.report)).toMatch(/field `families.1`/);
+  });
+});
+
 describe("hostile implementations", () => {
   const inProcess = async (mode: string, ...extra: string[]) => {
     process.env["WFP_HOSTILE"] = mode;
     return run("--impl", hostile, "--runs", "20", "--policy", "fifo", "--irql", "DISPATCH_LEVEL", "--no-scheduled", ...extra);
   };
   const external = (mode: string) => run("--impl-cmd", `node ${broken} ${mode}`, "--runs", "5", "--policy", "fifo", "--irql", "DISPATCH_LEVEL", "--no-scheduled", "--call-timeout", "1000");
-  const finding = (report: Report | null) => report!.counterexamples.map((counterexample) => `${counterexample.summary} ${counterexample.implementation}`).join("\n");
 
   it("a call that throws: exit 2, naming the call", async () => {
     const result = await inProcess("throws");

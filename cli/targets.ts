@@ -23,8 +23,10 @@ export interface Identity {
 export interface Target {
   readonly name: string;
   readonly factory: PortFactory;
-  /** Starts the implementation once to learn its name, families and whether it has a verifier; null when it cannot start. */
-  identify(): Promise<Identity | null>;
+  /** Starts the implementation once to learn its name, families and whether it has a verifier; throws saying why when it cannot start. */
+  identify(): Promise<Identity>;
+  /** Makes the next run start from a clean instance (a new process); for the first run of a configuration. */
+  restart(): Promise<void>;
   close(): void;
 }
 
@@ -41,16 +43,19 @@ function inProcess(name: string, factory: PortFactory): Target {
     name,
     factory,
     async identify() {
+      let port: Awaited<ReturnType<PortFactory>>;
       try {
-        const port = await factory(DEFAULT_PORT_OPTIONS);
-        const families = Array.isArray(port.families) ? port.families.filter((family): family is ApiFamily => ALL_FAMILIES.includes(family)) : ALL_FAMILIES;
-        const identity = { name: typeof port.name === "string" && port.name !== "" ? port.name : name, families, verifier: port.verifier === true };
-        await port.dispose?.();
-        return identity;
-      } catch {
-        return null;
+        port = await factory(DEFAULT_PORT_OPTIONS);
+      } catch (error) {
+        throw new Error(`createPort threw: ${(error as Error)?.message ?? String(error)}`);
       }
+      const families = Array.isArray(port.families) ? port.families.filter((family): family is ApiFamily => ALL_FAMILIES.includes(family)) : ALL_FAMILIES;
+      const identity = { name: typeof port.name === "string" && port.name !== "" ? port.name : name, families, verifier: port.verifier === true };
+      await port.dispose?.();
+      return identity;
     },
+    // Every run creates its own port: nothing outlives a run.
+    async restart() {},
     close() {},
   };
 }
@@ -65,8 +70,9 @@ export async function loadTarget(spec: string, command?: string, callTimeoutMs =
       factory,
       identify: async () => {
         const hello = await factory.hello();
-        return hello === null ? null : { name: hello.name, families: hello.families, verifier: hello.verifier };
+        return { name: hello.name, families: hello.families, verifier: hello.verifier };
       },
+      restart: () => factory.restart(),
       close: () => factory.close(),
     };
   }

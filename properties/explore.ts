@@ -381,18 +381,24 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
       const workerPool = pool!;
       results = new Array<LevelResult>(runs.length);
       let nextRun = 0;
-      await Promise.all(
-        Array.from({ length: workerPool.size }, async (_, worker) => {
-          while (nextRun < runs.length) {
-            const index = nextRun++;
-            const visitedAdd = digests.slice(told[worker]);
-            told[worker] = digests.length;
-            const answer = await workerPool.expand(worker, { nodes: runs[index]!, depth, visitedAdd, deadline });
-            if (options.coverage !== undefined) for (const [ruleId, count] of answer.coverage) options.coverage.set(ruleId, (options.coverage.get(ruleId) ?? 0) + count);
-            results[index] = answer;
-          }
-        }),
-      );
+      try {
+        await Promise.all(
+          Array.from({ length: workerPool.size }, async (_, worker) => {
+            while (nextRun < runs.length) {
+              const index = nextRun++;
+              const visitedAdd = digests.slice(told[worker]);
+              told[worker] = digests.length;
+              const answer = await workerPool.expand(worker, { nodes: runs[index]!, depth, visitedAdd, deadline });
+              if (options.coverage !== undefined) for (const [ruleId, count] of answer.coverage) options.coverage.set(ruleId, (options.coverage.get(ruleId) ?? 0) + count);
+              results[index] = answer;
+            }
+          }),
+        );
+      } catch (error) {
+        // A worker that exits or fails ends the exploration with a finding that says so (and the report is written).
+        nextRun = runs.length;
+        return outcome(counterexampleOf(new Error(`depth ${depth}: ${(error as Error)?.message ?? String(error)}`), [], depth), false);
+      }
     }
     // Merge in node order: a state two runs both found new is kept once, where it was found first.
     const next: { actions: readonly Action[]; snapshot: SessionSnapshot | null }[] = [];

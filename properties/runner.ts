@@ -134,6 +134,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       }
       await session.finish(teardown);
     } finally {
+      // A failed run may leave scheduled deliveries queued and a step under way: they are
+      // settled and ignored here, before the next run starts a fresh instance.
+      await session.close();
       options.onRun?.();
       if (options.counters !== undefined) options.counters.operations += session.operations.length;
       await port.dispose?.();

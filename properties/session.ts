@@ -190,7 +190,13 @@ export class ConformanceSession {
 
   private diverge(divergence: Divergence): void {
     this.divergences.push(divergence);
-    if (this.options.throwOnDivergence !== false) throw new DivergenceError(divergence, [...this.events], [...this.applied]);
+    if (this.options.throwOnDivergence !== false) this.stop(divergence);
+  }
+
+  /** Ends the session at `divergence`: nothing more is sent to the implementation (a scheduled delivery still queued does nothing). */
+  private stop(divergence: Divergence): never {
+    this.ended = true;
+    throw new DivergenceError(divergence, [...this.events], [...this.applied]);
   }
 
   /** Steps the model over one event, records coverage, and reports engine violations as divergences. */
@@ -252,7 +258,7 @@ export class ConformanceSession {
       implementation: `${what} threw: ${(error as Error)?.message ?? String(error)}`,
     };
     this.divergences.push(divergence);
-    throw new DivergenceError(divergence, [...this.events], [...this.applied]);
+    this.stop(divergence);
   }
 
   private canonicalRet(call: DriverCall, ret: Record<string, unknown>): Record<string, unknown> {
@@ -417,6 +423,16 @@ export class ConformanceSession {
   /** A delivery of one engine event at a moment chosen by a scheduler (asynchronous runs). */
   scheduledDelivery(max = 1): Promise<void> {
     return this.serialized(() => (this.ended ? Promise.resolve() : this.deliver(max)));
+  }
+
+  /**
+   * Closes the session, however its run ended: nothing more is sent to the implementation, and the
+   * promise settles once the step under way (an operation, a scheduled delivery) has settled, so
+   * that the next run never meets a request of this one still waiting for its answer.
+   */
+  close(): Promise<void> {
+    this.ended = true;
+    return this.exclusive.then(() => undefined);
   }
 
   /** Ends the run: drain, optionally tear down like a well-behaved driver, drain again, unload. */

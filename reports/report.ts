@@ -243,6 +243,11 @@ export function counterexampleReport(outcome: ConformanceOutcome, configuration:
   };
 }
 
+/** A harness or adapter failure that happened before any run (the handshake), as a counterexample without calls. */
+export function failureCounterexample(summary: string, detail: string, replay: string): CounterexampleReport {
+  return { ruleIds: [], kind: "error", summary, step: 0, model: "", implementation: detail, calls: [], configuration: { policy: "", completionIrql: "", scheduled: false }, seed: 0, path: "", replayFile: null, replay, runsToFailure: 0, shrinks: 0 };
+}
+
 /** Inputs of `buildReport`. */
 export interface ReportInput {
   readonly implementation: string;

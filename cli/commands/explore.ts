@@ -18,9 +18,9 @@ import { renderEvent } from "../../reports/calls.ts";
 import { renderMarkdown } from "../../reports/markdown.ts";
 import { availableParallelism } from "node:os";
 import { startExplorePool } from "../explore-pool.ts";
-import { loadTarget } from "../targets.ts";
+import { loadTarget, type Identity } from "../targets.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
-import { nonNegativeInt, parseIrqls, parseTimeLimit, readExpectations, slug, writeAtomically, writeReports } from "./run.ts";
+import { handshakeFailed, nonNegativeInt, parseIrqls, parseTimeLimit, readExpectations, slug, writeAtomically, writeReports } from "./run.ts";
 
 export const summary = "explore every operation sequence up to a depth (bounded exhaustive) and write the reports";
 
@@ -201,10 +201,12 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const target = await loadTarget(values.impl ?? "builtin", values["impl-cmd"], callTimeoutMs);
   try {
     const implFlag = values["impl-cmd"] !== undefined ? `--impl-cmd ${JSON.stringify(values["impl-cmd"])}` : `--impl ${values.impl ?? "builtin"}`;
-    const identity = await target.identify();
-    if (identity === null) {
-      io.err(`wfp-conform explore: the implementation could not be started or did not answer hello (${target.name})\n`);
-      return EXIT.usage;
+    let identity: Identity;
+    try {
+      identity = await target.identify();
+    } catch (error) {
+      const settings = { seed: 0, runs: 0, maxCommands: Math.max(1, depth), policy: policies.join(","), completionIrql: irqls.join(","), scheduled: false, shard: null, timeLimitSeconds, callTimeoutMs };
+      return handshakeFailed({ command: "explore", io, target, error, out, junit: values.junit, settings, expectedFailures, replay: `npx wfp-conform explore ${implFlag} --depth 1` });
     }
     const started = new Date();
     const startedMs = performance.now();

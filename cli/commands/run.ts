@@ -11,11 +11,11 @@ import { z } from "zod";
 import { DELIVERY_POLICIES, type DeliveryPolicy } from "../../spec/port.ts";
 import { ruleById } from "../../spec/rules.ts";
 import { runConformance, type ConformanceOutcome } from "../../properties/runner.ts";
-import { buildReport, type Configuration, type Report } from "../../reports/report.ts";
+import { assembleReport, buildReport, failureCounterexample, type Configuration, type Report } from "../../reports/report.ts";
 import { renderMarkdown } from "../../reports/markdown.ts";
 import { renderJunit } from "../../reports/junit.ts";
 import { renderHtml } from "../../reports/html.ts";
-import { loadTarget, type Target } from "../targets.ts";
+import { loadTarget, type Identity, type Target } from "../targets.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 
 export const summary = "run generated conformance checks of an implementation and write the reports (json, md, xml, html)";
@@ -153,6 +153,27 @@ export function writeReports(out: string, report: Report, junit: string | undefi
   if (junit !== undefined) writeAtomically(junit, renderJunit(report));
 }
 
+/** An implementation that could not be started or answered its handshake badly: the message on stderr, a report saying so, exit 2. */
+export function handshakeFailed(failure: { command: string; io: CommandIo; target: Target; error: unknown; out: string; junit: string | undefined; settings: Report["settings"]; expectedFailures: readonly string[]; replay: string }): number {
+  const message = (failure.error as Error)?.message ?? String(failure.error);
+  failure.io.err(`wfp-conform ${failure.command}: the implementation could not be started or did not answer hello (${failure.target.name}): ${message}\n`);
+  const report = assembleReport({
+    implementation: failure.target.name,
+    families: [],
+    verifier: false,
+    settings: failure.settings,
+    expectedFailures: failure.expectedFailures,
+    coverage: new Map(),
+    counterexamples: [failureCounterexample("the implementation could not be started or did not answer hello", message, failure.replay)],
+    runs: 0,
+    interrupted: false,
+    startedAt: new Date().toISOString(),
+    seconds: 0,
+  });
+  writeReports(failure.out, report, failure.junit);
+  return EXIT.usage;
+}
+
 /** Runs the conformance properties against one implementation and writes the reports. */
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
@@ -210,10 +231,12 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const target: Target = await loadTarget(values.impl ?? "builtin", values["impl-cmd"], callTimeoutMs);
   try {
     const implFlag = values["impl-cmd"] !== undefined ? `--impl-cmd ${JSON.stringify(values["impl-cmd"])}` : `--impl ${values.impl ?? "builtin"}`;
-    const identity = await target.identify();
-    if (identity === null) {
-      io.err(`wfp-conform run: the implementation could not be started or did not answer hello (${target.name})\n`);
-      return EXIT.usage;
+    let identity: Identity;
+    try {
+      identity = await target.identify();
+    } catch (error) {
+      const settings = { seed, runs, maxCommands, policy: policies.join(","), completionIrql: irqls.join(","), scheduled: !values["no-scheduled"], shard: shard === null ? null : `${shard.index}/${shard.count}`, timeLimitSeconds, callTimeoutMs };
+      return handshakeFailed({ command: "run", io, target, error, out, junit: values.junit, settings, expectedFailures, replay: `npx wfp-conform run ${implFlag} --runs 1` });
     }
 
     // The configurations: every policy x completion IRQL, sequential and scheduled (a scheduler
@@ -257,9 +280,15 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     let interrupted = false;
     const remaining = (): number | undefined => (deadline === null ? undefined : Math.max(1, Math.floor(deadline - performance.now())));
 
+    // A configuration that failed may have left the implementation in any state: the next one starts
+    // from a clean instance (a new process). A configuration that passed ended drained and unloaded.
+    const cleanAfter = async (outcome: ConformanceOutcome): Promise<void> => {
+      if (!outcome.ok) await target.restart();
+    };
     for (const { replay } of saved) {
       const outcome = await runConformance({ ...common, port: { policy: replay.configuration.policy, completionIrql: replay.configuration.completionIrql }, scheduled: replay.configuration.scheduled, seed: replay.seed, path: replay.path, ...(replay.replayPath === null ? {} : { replayPath: replay.replayPath }), numRuns: 1, maxCommands: replay.maxCommands });
       outcomes.push({ outcome, configuration: replay.configuration, maxCommands: replay.maxCommands });
+      await cleanAfter(outcome);
     }
     if (replayOnly === null) {
       const perConfiguration = Math.max(1, Math.ceil(runs / Math.max(1, configurations.length)));
@@ -283,6 +312,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
           ...(timeLimitMs === undefined ? {} : { timeLimitMs }),
         });
         outcomes.push({ outcome, configuration, maxCommands });
+        await cleanAfter(outcome);
       }
     }
     if (io.isTty) io.err("\n");
