@@ -3,7 +3,7 @@
  * entry, and that the shipped catalogue covers every source page and every digest label.
  */
 import { describe, expect, it } from "vitest";
-import { CatalogueError, DIGEST_LABELS, SOURCE_PAGES, rulesAsJson, validateCatalogue } from "./catalogue.ts";
+import { CatalogueError, DIGEST_LABELS, SOURCE_PAGES, learnPagesOf, rulesAsJson, sourceQuote, sourcesOf, validateCatalogue } from "./catalogue.ts";
 import { RULES } from "./rules.ts";
 
 const good = RULES[0]!;
@@ -51,5 +51,55 @@ describe("the rule catalogue", () => {
       expect(["engine", "caller"]).toContain(entry["obliged"]);
       if (entry["modelled"] === false) expect(typeof entry["reason"]).toBe("string");
     }
+  });
+});
+
+describe("the catalogue's traceability", () => {
+  it("gives every rule at least one Microsoft Learn page, the page of its function first when it names one", () => {
+    for (const rule of RULES) {
+      const pages = learnPagesOf(rule);
+      expect(pages.length, rule.id).toBeGreaterThan(0);
+      for (const page of pages) expect(page.url, `${rule.id}: ${page.name}`).toMatch(/^https:\/\/learn\.microsoft\.com\/en-us\/windows-hardware\/drivers\//);
+    }
+    expect(learnPagesOf(RULES.find((rule) => rule.id === "handle-destroy/closing")!)[0]!.url).toMatch(/nf-fwpsk-fwpsinjectnetworksendasync0$/);
+    expect(learnPagesOf(RULES.find((rule) => rule.id === "completion/irql")!).map((page) => page.url)).toEqual([
+      "https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_inject_complete0",
+    ]);
+  });
+
+  it("ships the text of every source a rule cites: the seed quote, or the digest item's text", () => {
+    for (const rule of RULES) {
+      for (const source of sourcesOf(rule)) expect(sourceQuote(source).length, rule.id).toBeGreaterThan(10);
+    }
+    expect(sourceQuote({ page: "related-rules.md", label: "D5" })).toMatch(/STATUS_FWP_INJECT_HANDLE_CLOSING/);
+  });
+
+  it("cites several sources where a rule rests on several, and points unmodelled rules at the id that reports them", () => {
+    const rule = RULES.find((candidate) => candidate.id === "handle-destroy/before-unload")!;
+    expect(sourcesOf(rule).map((source) => ("label" in source ? source.label : source.page))).toEqual(["D4", "FwpsInjectionHandleCreate0"]);
+    expect(rule.reportedAs).toBe("handle-create/destroy-when-done");
+    for (const candidate of RULES.filter((entry) => entry.reportedAs !== undefined)) {
+      expect(RULES.find((entry) => entry.id === candidate.reportedAs)?.modelled, candidate.id).toBe(true);
+    }
+  });
+
+  it("rejects a reportedAs naming no rule, or an unmodelled one, or set on a modelled rule", () => {
+    const unmodelled = RULES.find((rule) => rule.id === "handle-destroy/before-unload")!;
+    const index = RULES.indexOf(unmodelled);
+    const swap = (entry: unknown) => RULES.map((rule, at) => (at === index ? entry : rule));
+    expect(() => validateCatalogue(swap({ ...unmodelled, reportedAs: "handle/made-up" }))).toThrow(/"handle-destroy\/before-unload": field `reportedAs`: no rule has the id "handle\/made-up"/);
+    expect(() => validateCatalogue(swap({ ...unmodelled, reportedAs: "query/permit-self" }))).toThrow(/field `reportedAs`: "query\/permit-self" is not modelled either/);
+    expect(() => validateCatalogue([{ ...good, reportedAs: "handle-create/flags" }])).toThrow(/entry 0 .*field `reportedAs`: a modelled rule reports itself/);
+  });
+
+  it("rejects a seeAlso citing an unknown digest label", () => {
+    expect(() => validateCatalogue([{ ...good, seeAlso: [{ page: "related-rules.md", label: "Z9" }] }])).toThrow(/entry 0 .*field `seeAlso/);
+  });
+
+  it("prints the Learn URLs and the extra sources in --json", () => {
+    const entry = (rulesAsJson(RULES) as Record<string, unknown>[]).find((candidate) => candidate["id"] === "handle-destroy/before-unload")!;
+    expect(entry["learn"]).toContain("https://learn.microsoft.com/en-us/windows-hardware/drivers/network/unloading-a-callout-driver");
+    expect(entry["seeAlso"]).toEqual([expect.objectContaining({ page: "FwpsInjectionHandleCreate0" })]);
+    expect(entry["reportedAs"]).toBe("handle-create/destroy-when-done");
   });
 });

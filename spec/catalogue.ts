@@ -4,32 +4,9 @@
  * fails loudly, naming the offending entry, when one is not.
  */
 import { z } from "zod";
+import { DIGEST_LABELS, DIGEST_PAGE, SOURCE_PAGES, digestItem, learnPage, pagesOfApi, type LearnPage } from "./sources.ts";
 
-/** The five source pages the project was created from, and the digest of the related pages. */
-export const SOURCE_PAGES = [
-  "FwpsInjectionHandleCreate0",
-  "FWPS_INJECT_COMPLETE0",
-  "FwpsAllocateNetBufferAndNetBufferList0",
-  "FwpsCloneStreamData0",
-  "FwpsCompleteOperation0",
-] as const;
-export const DIGEST_PAGE = "related-rules.md";
-
-/** Every label of the digest; each must be the source of at least one rule. */
-export const DIGEST_LABELS = [
-  "cross-cutting",
-  "A1", "A2", "A3", "A4",
-  "D1", "D2", "D3", "D4", "D5",
-  "N1", "N2", "N3", "N4",
-  "T1", "T2", "T3", "T4",
-  "F1", "F2", "F3",
-  "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9",
-  "FR1", "FR2", "FR3", "FR4",
-  "CL1", "CL2",
-  "P1", "P2", "P3", "P4", "P5", "P6",
-  "Q1", "Q2", "Q3",
-  "platform",
-] as const;
+export { DIGEST_LABELS, DIGEST_PAGE, SOURCE_PAGES } from "./sources.ts";
 
 /** Who the rule obliges: the filter engine (the implementation under test) or the calling driver. */
 export const Obliged = z.enum(["engine", "caller"]);
@@ -73,16 +50,21 @@ export const RuleSchema = z
     /** The rule in one sentence, in our words. */
     statement: z.string().min(10),
     source: RuleSource,
+    /** Further sources the rule rests on (another seed sentence, another digest item), after `source`. */
+    seeAlso: z.array(RuleSource).min(1).optional(),
     /** Whether the reference model checks it. */
     modelled: z.boolean(),
     /** Why not, when the model does not check it. */
     reason: z.string().min(10).optional(),
+    /** For a rule the model does not check because another rule reports the same obligation: that rule's id. */
+    reportedAs: z.string().optional(),
     /** Where the pages are silent, ambiguous or contradict themselves: what we decided, and why. */
     decision: z.string().min(10).optional(),
   })
   .refine((rule) => rule.modelled || rule.reason !== undefined, { message: "a rule the model does not check needs a `reason`", path: ["reason"] })
   .refine((rule) => !rule.modelled || rule.reason === undefined, { message: "a modelled rule takes no `reason`", path: ["reason"] })
-  .refine((rule) => rule.outcome !== "status" || rule.status !== undefined, { message: "a status rule names its `status`", path: ["status"] });
+  .refine((rule) => rule.outcome !== "status" || rule.status !== undefined, { message: "a status rule names its `status`", path: ["status"] })
+  .refine((rule) => !rule.modelled || rule.reportedAs === undefined, { message: "a modelled rule reports itself: no `reportedAs`", path: ["reportedAs"] });
 export type Rule = z.infer<typeof RuleSchema>;
 
 /** Thrown when the catalogue is malformed; the message names the entry and the field. */
@@ -106,6 +88,12 @@ export function validateCatalogue(entries: readonly unknown[]): readonly Rule[] 
     seen.set(parsed.data.id, index);
     rules.push(parsed.data);
   });
+  for (const [index, rule] of rules.entries()) {
+    if (rule.reportedAs === undefined) continue;
+    const target = rules.find((candidate) => candidate.id === rule.reportedAs);
+    if (target === undefined) throw new CatalogueError(`rule catalogue entry ${index} "${rule.id}": field \`reportedAs\`: no rule has the id "${rule.reportedAs}"`);
+    if (!target.modelled) throw new CatalogueError(`rule catalogue entry ${index} "${rule.id}": field \`reportedAs\`: "${rule.reportedAs}" is not modelled either`);
+  }
   for (const label of DIGEST_LABELS) {
     if (!rules.some((rule) => "label" in rule.source && rule.source.label === label)) {
       throw new CatalogueError(`rule catalogue: digest label ${label} is the source of no rule`);
@@ -119,8 +107,35 @@ export function validateCatalogue(entries: readonly unknown[]): readonly Rule[] 
 
 /** A rule's source as one line: the page and the quoted sentence, or the digest label. */
 export function sourceText(rule: Pick<Rule, "source">): string {
-  const source = rule.source;
+  return sourceLine(rule.source);
+}
+
+/** One source as one line: `Page: "quote"`, or `related-rules.md [label]`. */
+export function sourceLine(source: RuleSource): string {
   return "quote" in source ? `${source.page}: "${source.quote}"` : `${source.page} [${source.label}]`;
+}
+
+/** Every source of a rule: `source`, then `seeAlso`. */
+export function sourcesOf(rule: Pick<Rule, "source" | "seeAlso">): RuleSource[] {
+  return [rule.source, ...(rule.seeAlso ?? [])];
+}
+
+/** What a source says: the quoted sentence of a seed page, or the digest's text of the item. */
+export function sourceQuote(source: RuleSource): string {
+  return "quote" in source ? source.quote : digestItem(source.label).text;
+}
+
+/**
+ * The Microsoft Learn pages of a rule, most specific first: the pages of the functions its `api`
+ * names, then the pages its sources rest on (a seed page, or the pages a digest item restates).
+ */
+export function learnPagesOf(rule: Pick<Rule, "api" | "source" | "seeAlso">): LearnPage[] {
+  const pages: LearnPage[] = [...pagesOfApi(rule.api)];
+  for (const source of sourcesOf(rule)) {
+    if ("quote" in source) pages.push(learnPage(source.page)!);
+    else for (const name of digestItem(source.label).pages) pages.push(learnPage(name)!);
+  }
+  return [...new Map(pages.map((page) => [page.name, page])).values()];
 }
 
 /** The catalogue as plain JSON objects (one per rule), as `wfp-conform rules --json` prints it. */
@@ -134,8 +149,11 @@ export function rulesAsJson(rules: readonly Rule[]): unknown[] {
     ...(rule.status === undefined ? {} : { status: rule.status }),
     statement: rule.statement,
     source: rule.source,
+    ...(rule.seeAlso === undefined ? {} : { seeAlso: rule.seeAlso }),
+    learn: learnPagesOf(rule).map((page) => page.url),
     modelled: rule.modelled,
     ...(rule.reason === undefined ? {} : { reason: rule.reason }),
+    ...(rule.reportedAs === undefined ? {} : { reportedAs: rule.reportedAs }),
     ...(rule.decision === undefined ? {} : { decision: rule.decision }),
   }));
 }
@@ -149,7 +167,9 @@ export function renderRulesTable(rules: readonly Rule[]): string {
   for (const rule of rules) {
     lines.push(`${rule.id.padEnd(idWidth)}  ${rule.obliged.padEnd(7)}  ${rule.outcome.padEnd(10)}  ${(rule.modelled ? "yes" : "no").padEnd(8)}  ${rule.statement}`);
     lines.push(`${" ".repeat(idWidth)}  source: ${sourceText(rule)}`);
+    for (const source of rule.seeAlso ?? []) lines.push(`${" ".repeat(idWidth)}  see also: ${sourceLine(source)}`);
     if (rule.reason !== undefined) lines.push(`${" ".repeat(idWidth)}  not modelled: ${rule.reason}`);
+    if (rule.reportedAs !== undefined) lines.push(`${" ".repeat(idWidth)}  reported as: ${rule.reportedAs}`);
     if (rule.decision !== undefined) lines.push(`${" ".repeat(idWidth)}  decision: ${rule.decision}`);
   }
   const modelled = rules.filter((rule) => rule.modelled).length;
