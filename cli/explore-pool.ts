@@ -29,9 +29,15 @@ export interface WorkerResponse {
   readonly error: string | null;
 }
 
+/**
+ * The worker's entry: explore-worker.js beside this module in the build, or, when this module runs
+ * from the TypeScript sources, a loader that registers tsx in the worker first.
+ */
+const WORKER_ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./explore-worker-source.mjs" : "./explore-worker.js", import.meta.url);
+
 /** Starts `size` workers; `close()` ends them. */
 export function startExplorePool(size: number, data: WorkerData): ExplorePool & { close(): Promise<void> } {
-  const workers = Array.from({ length: size }, () => new Worker(new URL("./explore-worker.mjs", import.meta.url), { workerData: data }));
+  const workers = Array.from({ length: size }, () => new Worker(WORKER_ENTRY, { workerData: data }));
   /** Requests waiting for an answer, per worker. */
   const waiting = workers.map(() => new Map<number, { resolve: (response: WorkerResponse) => void; reject: (error: Error) => void }>());
   /** Why a worker can take no more requests, once it cannot. */

@@ -3,8 +3,9 @@
  * that exports a port factory (`createPort`, or a default export), or a command started as a child
  * process and driven over the external-process protocol.
  */
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { processPortFactory } from "../adapters/process.ts";
 import { DEFAULT_PORT_OPTIONS } from "../properties/runner.ts";
@@ -60,6 +61,39 @@ function inProcess(name: string, factory: PortFactory): Target {
   };
 }
 
+const TYPESCRIPT = /\.[cm]?tsx?$/;
+
+/** Whether this process loads TypeScript already: it does when this module itself runs from its .ts source (tsx, vitest). */
+const LOADS_TYPESCRIPT = import.meta.url.endsWith(".ts");
+
+/**
+ * Imports a user's module. Plain Node cannot load TypeScript: for a .ts module, when this runs from
+ * the build, tsx is looked up from the module's own folder (the user's project) and its loader
+ * registered first (first, because a failed import of a CommonJS module cannot be retried).
+ */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  if (TYPESCRIPT.test(path) && !LOADS_TYPESCRIPT) await registerTsx(path);
+  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+}
+
+let tsxRegistered = false;
+
+async function registerTsx(path: string): Promise<void> {
+  if (tsxRegistered) return;
+  let api: string;
+  try {
+    // tsx's ESM API (its `exports["./esm/api"].import`), found from the user's folder.
+    const manifest = createRequire(path).resolve("tsx/package.json");
+    const entry = (JSON.parse(readFileSync(manifest, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports["./esm/api"]!.import.default;
+    api = join(dirname(manifest), entry);
+  } catch {
+    throw new UsageError(`--impl ${path}: a TypeScript module needs tsx to load (npm install --save-dev tsx in your project), or compile it to .js first`);
+  }
+  const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
+  register();
+  tsxRegistered = true;
+}
+
 /** Resolves `--impl` / `--impl-cmd` into a target, or throws a UsageError naming what is wrong. */
 export async function loadTarget(spec: string, command?: string, callTimeoutMs = 5000): Promise<Target> {
   if (command !== undefined) {
@@ -91,11 +125,14 @@ export async function loadTarget(spec: string, command?: string, callTimeoutMs =
   if (!existsSync(path)) throw new UsageError(`--impl ${spec}: no such file (expected builtin, builtin:mutant/<name>, or a .js/.ts module exporting createPort)`);
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    module = await importModule(path);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`--impl ${spec}: the module failed to load: ${(error as Error).message}`);
   }
-  const factory = module["createPort"] ?? module["default"];
+  // A CommonJS module (a .ts compiled as CommonJS too) has its exports under `default`.
+  const commonJs = module["default"] as Record<string, unknown> | undefined;
+  const factory = module["createPort"] ?? (typeof commonJs === "object" && commonJs !== null ? commonJs["createPort"] : undefined) ?? module["default"];
   if (typeof factory !== "function") throw new UsageError(`--impl ${spec}: the module exports no function \`createPort\` (nor a default export)`);
   return inProcess(spec, factory as PortFactory);
 }

@@ -22,6 +22,7 @@ import { API_FAMILIES, familyOf, type ApiFamily, type ApiFunction, type INJECTIO
 
 type InjectionState = (typeof INJECTION_STATES)[number];
 import { VECTOR_FORMAT, VECTOR_FORMAT_VERSION, type Vector, type VectorStep } from "../spec/vectors.ts";
+import { PACKAGE_ROOT } from "../spec/tool.ts";
 import { explore } from "./explore.ts";
 import type { Action } from "./session.ts";
 import type { ExploreScope } from "./alphabet.ts";
@@ -513,7 +514,7 @@ export interface VectorsOptions {
 }
 
 /** The default folder of example traces. */
-export const EXAMPLES_DIR = join(import.meta.dirname, "..", "examples", "traces");
+export const EXAMPLES_DIR = join(PACKAGE_ROOT, "examples", "traces");
 
 /** Every vector, exploration first (policy by policy), then the examples in file-name order, each handed to `onVector` as it is made. */
 export async function generateVectors(options: VectorsOptions, onVector: (vector: Vector) => void): Promise<{ vectors: number; steps: number; fromExploration: number; fromExamples: number; skipped: SkippedExample[] }> {
