@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { TraceEvent } from "../spec/events.ts";
 import { RULES } from "../spec/rules.ts";
 import { parseTraceText } from "../spec/trace.ts";
+import { readTraceHeader, SOURCE_LINE, verdictText } from "../spec/trace-header.ts";
 import { checkTrace } from "./index.ts";
 
 const TRACES_DIR = fileURLToPath(new URL("../examples/traces/", import.meta.url));
@@ -113,3 +114,25 @@ describe("examples/traces", () => {
     expect(missing, `modelled rules no example trace exercises:\n  ${missing.join("\n  ")}`).toEqual([]);
   });
 });
+
+describe("examples/traces written from real drivers", () => {
+  const headers = new Map(files.map((file) => [file, readTraceHeader(readFileSync(`${TRACES_DIR}${file}`, "utf8"))]));
+  const fromDrivers = files.filter((file) => headers.get(file)!.sources.length > 0);
+
+  it("number at least 30, each naming repository@commit, a path and its functions", () => {
+    expect(fromDrivers.length).toBeGreaterThanOrEqual(30);
+    const malformed = fromDrivers.flatMap((file) => headers.get(file)!.sources.filter((source) => !SOURCE_LINE.test(source)).map((source) => `${file}: ${source}`));
+    expect(malformed, "source lines that are not <owner>/<repo>@<commit> <path>: <functions>").toEqual([]);
+  });
+
+  it("state their expected verdict and its reason, and the verdict is the one expected.json lists", () => {
+    const wrong: string[] = [];
+    for (const file of fromDrivers) {
+      const { verdict, reason } = headers.get(file)!;
+      if (verdict === undefined || reason === undefined || reason.length < 20) wrong.push(`${file}: no "# expect: <verdict>. <reason>" line`);
+      else if (verdict !== verdictText(expected[file]!)) wrong.push(`${file}: the header says "${verdict}", expected.json "${verdictText(expected[file]!)}"`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
