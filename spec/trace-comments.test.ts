@@ -63,3 +63,17 @@ describe("comment lines in traces", () => {
     }
   });
 });
+
+describe("event kinds and function names are looked up as own names only", () => {
+  it("rejects a kind or fn that names an Object.prototype member, naming the field, without throwing", () => {
+    for (const [line, field] of [
+      ['{"kind":"__proto__"}', "kind"],
+      ['{"kind":"toString"}', "kind"],
+      ['{"kind":"call","fn":"constructor","irql":"PASSIVE_LEVEL","args":{}}', "fn"],
+      ['{"kind":"call","fn":"__proto__","irql":"PASSIVE_LEVEL","args":{}}', "fn"],
+    ] as const) {
+      const parsed = parseTraceText(line, "proto.jsonl");
+      expect("error" in parsed && parsed.error, line).toMatchObject({ file: "proto.jsonl", line: 1, field });
+    }
+  });
+});

@@ -94,11 +94,11 @@ function parseEvent(value: unknown, file: string, line: number, fast: boolean): 
   let schema: z.ZodType | undefined;
   if (kind === "call") {
     const fn = record["fn"];
-    if (typeof fn !== "string" || !(fn in CALLS)) {
+    if (typeof fn !== "string" || !Object.hasOwn(CALLS, fn)) {
       return fail(file, line, "fn", `unknown function ${JSON.stringify(fn)}; expected one of ${Object.keys(CALLS).join(", ")}`);
     }
     schema = CALLS[fn as keyof typeof CALLS];
-  } else if (typeof kind === "string" && kind in NON_CALL_SCHEMAS) {
+  } else if (typeof kind === "string" && Object.hasOwn(NON_CALL_SCHEMAS, kind)) {
     schema = NON_CALL_SCHEMAS[kind];
   } else {
     return fail(file, line, "kind", `unknown event kind ${JSON.stringify(kind)}; expected call, ${Object.keys(NON_CALL_SCHEMAS).join(", ")}`);
