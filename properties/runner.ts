@@ -8,7 +8,8 @@ import fc from "fast-check";
 import type { TraceEvent } from "../spec/events.ts";
 import type { EnginePort, PortFactory, PortOptions } from "../spec/port.ts";
 import type { ApiFamily, Platform } from "../spec/vocabulary.ts";
-import { describeOperation, operationArbitrary, type Operation } from "./operations.ts";
+import { describeOperation, runCommands, type Operation } from "./operations.ts";
+import type { DimensionCoverage } from "./coverage.ts";
 import { ConformanceSession, DivergenceError, type Divergence } from "./session.ts";
 
 /** The system under test of one run: the session, and the scheduler of an asynchronous run. */
@@ -58,6 +59,8 @@ export interface ConformanceOptions {
   readonly misusePercent?: number;
   /** Rule id -> times exercised; filled in across runs. */
   readonly coverage?: Map<string, number>;
+  /** State dimensions reached (properties/coverage.ts); filled in from each finished run's trace. */
+  readonly dimensions?: DimensionCoverage;
   /** Stop generating after this many milliseconds (fast-check's interruptAfterTimeLimit). */
   readonly timeLimitMs?: number;
   /** Milliseconds one port method may take (default 5000). */
@@ -108,13 +111,7 @@ export const DEFAULT_PORT_OPTIONS: PortOptions = {
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceOutcome> {
   const portOptions: PortOptions = { ...DEFAULT_PORT_OPTIONS, seed: options.seed, ...options.port };
   const weights = { misusePercent: options.misusePercent ?? 8, ...(options.families === undefined ? {} : { families: options.families }) };
-  const commands = fc.commands([operationArbitrary(weights).map((operation) => new OperationCommand(operation))], {
-    maxCommands: options.maxCommands,
-    // Without this fast-check's default size keeps runs to a handful of commands; deep states
-    // (a destroy waiting on several injections, chains completing one by one) need long runs.
-    size: "max",
-    ...(options.replayPath === undefined ? {} : { replayPath: options.replayPath }),
-  });
+  const commands = runCommands(weights, options.maxCommands, (operation) => new OperationCommand(operation), options.replayPath);
 
   const runOne = async (generated: Iterable<fc.AsyncCommand<object, RunContext>>, teardown: boolean, scheduler: fc.Scheduler | undefined): Promise<void> => {
     const port: EnginePort = await options.factory(portOptions);
@@ -138,6 +135,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       // settled and ignored here, before the next run starts a fresh instance.
       await session.close();
       options.onRun?.();
+      options.dimensions?.record(session.trace, session.operations.length, portOptions.platform);
       if (options.counters !== undefined) options.counters.operations += session.operations.length;
       await port.dispose?.();
     }

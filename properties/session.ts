@@ -10,7 +10,7 @@ import type { CallEvent, TraceEvent } from "../spec/events.ts";
 import { parseTraceEvent } from "../spec/trace.ts";
 import type { DriverCall, EngineOutput, EnginePort, PortStep, VerifierFinding } from "../spec/port.ts";
 import type { Irql, Platform } from "../spec/vocabulary.ts";
-import type { Operation, Pick } from "./operations.ts";
+import { completionContextFor, type Operation, type Pick } from "./operations.ts";
 
 /** Where an implementation and the model disagree, with both sides' observations. */
 export interface Divergence {
@@ -631,8 +631,11 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
       // Cloning an injected packet and reinjecting the clone elsewhere is what Q1's
       // PREVIOUSLY_INJECTED_BY_SELF is about, so injected originals are picked half of the time.
       const present = view.nbls.filter((nbl) => nbl.status !== "freed");
+      // Clones are picked a quarter of the time, so that clones of clones are made (lineage queries).
       const injected = present.filter((nbl) => nbl.injectedThrough.length > 0);
-      const original = choose(operation.original, (operation.original.index % 2 === 0 && injected.length > 0 ? injected : present).map((nbl) => nbl.id), nblIds);
+      const clones = present.filter((nbl) => nbl.parent !== null);
+      const preferred = operation.original.index % 4 === 1 ? clones : operation.original.index % 2 === 0 ? injected : present;
+      const original = choose(operation.original, (preferred.length > 0 ? preferred : present).map((nbl) => nbl.id), nblIds);
       if (original === undefined) return undefined;
       return call("FwpsAllocateCloneNetBufferList0", operation.irql, {
         originalNetBufferList: original,
@@ -648,7 +651,7 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
         event: {
           kind: "packetIndicated",
           layerId: `FWPS_LAYER_${direction}_IPPACKET_V${operation.ipVersion}`,
-          netBufferList: fresh("pkt"),
+          netBufferList: (operation.reuseFreedId === true ? view.nbls.find((nbl) => nbl.status === "freed" && nbl.origin === "indicated" && nbl.id.startsWith("pkt") && nbl.injectedThrough.length === 0)?.id : undefined) ?? fresh("pkt"),
           ipVersion: operation.ipVersion,
           netBufferCount: operation.netBufferCount,
         },
@@ -702,7 +705,7 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
         injectionContext: fresh("ictx"),
         flags: operation.flags,
         completionFn: operation.nullCompletionFn ? null : "completionFn",
-        completionContext: fresh("ctx"),
+        completionContext: completionContextFor(operation.context, fresh),
       };
       if (operation.kind === "networkSend" || operation.kind === "networkReceive") {
         const ipVersion = operation.ipVersion ?? (handle?.addressFamily === "AF_INET6" ? 6 : 4);
@@ -750,7 +753,7 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
         netBufferList,
         dataLength,
         completionFn: operation.nullCompletionFn ? null : "completionFn",
-        completionContext: fresh("ctx"),
+        completionContext: completionContextFor(operation.context, fresh),
       });
     }
     case "freeClone": {

@@ -9,6 +9,7 @@
  * `#counterexamples`, `article.counterexample[data-rules][data-kind]`, `pre.calls`,
  * `.line[data-step]`, `.line.diverged`, `.model`, `.implementation`, `.replay`.
  */
+import { dimensionsHtml } from "./dimensions.ts";
 import type { CounterexampleReport, Report, RuleResult, RuleVerdict } from "./report.ts";
 
 /** The verdict columns of the matrix, in the order of `RuleVerdictSchema`. */
@@ -272,6 +273,7 @@ ${header(report)}
 ${counts(report)}
 ${matrix(report)}
 ${counterexamples(report)}
+${dimensionsHtml(report.dimensions)}
 </body>
 </html>
 `;

@@ -3,6 +3,7 @@
  * rules, and each counterexample as the WFP calls a driver author would write.
  */
 import { provenance, type Report } from "./report.ts";
+import { dimensionsMarkdown } from "./dimensions.ts";
 
 const ICON: Record<string, string> = {
   passed: "pass",
@@ -52,5 +53,6 @@ export function renderMarkdown(report: Report): string {
     else lines.push(`Seed ${counterexample.seed}, path \`${counterexample.path}\`, ${counterexample.configuration.policy} delivery at ${counterexample.configuration.completionIrql}${counterexample.configuration.scheduled ? ", scheduled" : ""}; ${counterexample.runsToFailure} runs to the first failure, ${counterexample.shrinks} shrinks.`, "");
     lines.push(`Replay: \`${counterexample.replay}\``);
   });
+  lines.push(...dimensionsMarkdown(report.dimensions));
   return lines.join("\n") + "\n";
 }

@@ -9,6 +9,7 @@ import { sourceText, type Rule } from "../spec/catalogue.ts";
 import type { ApiFamily } from "../spec/vocabulary.ts";
 import { renderEvent } from "./calls.ts";
 import type { ConformanceOutcome } from "../properties/runner.ts";
+import { DimensionsSchema, mergeDimensions, type Dimensions } from "./dimensions.ts";
 
 export const REPORT_VERSION = 1;
 
@@ -129,6 +130,8 @@ export const ReportSchema = z.strictObject({
   timings: z.strictObject({ startedAt: z.string(), seconds: z.number().nonnegative() }),
   /** Present in the reports of `wfp-conform explore`. */
   exploration: ExplorationSchema.optional(),
+  /** Coverage of the state dimensions (properties/coverage.ts), in the reports of `wfp-conform run`. */
+  dimensions: DimensionsSchema.optional(),
 });
 export type Report = z.infer<typeof ReportSchema>;
 
@@ -159,6 +162,7 @@ export interface ReportParts {
   readonly interrupted: boolean;
   readonly startedAt: string;
   readonly seconds: number;
+  readonly dimensions?: Dimensions | undefined;
 }
 
 /** The counts of a report, derived from its rules' verdicts. */
@@ -209,6 +213,7 @@ export function assembleReport(parts: ReportParts): Report {
     counterexamples: [...parts.counterexamples],
     interrupted: parts.interrupted,
     timings: { startedAt: parts.startedAt, seconds: parts.seconds },
+    ...(parts.dimensions === undefined ? {} : { dimensions: parts.dimensions }),
   };
 }
 
@@ -259,6 +264,7 @@ export interface ReportInput {
   readonly settings: Report["settings"];
   readonly startedAt: Date;
   readonly seconds: number;
+  readonly dimensions?: Dimensions;
 }
 
 /** Turns runner outcomes and coverage into the report object. */
@@ -279,6 +285,7 @@ export function buildReport(input: ReportInput): Report {
     interrupted: input.outcomes.some(({ outcome }) => outcome.interrupted),
     startedAt: input.startedAt.toISOString(),
     seconds: input.seconds,
+    dimensions: input.dimensions,
   });
 }
 
@@ -301,5 +308,6 @@ export function mergeReports(reports: readonly Report[]): Report {
     interrupted: reports.some((report) => report.interrupted),
     startedAt,
     seconds: reports.reduce((sum, report) => Math.max(sum, report.timings.seconds), 0),
+    dimensions: mergeDimensions(reports.map((report) => report.dimensions)),
   });
 }

@@ -12,6 +12,7 @@ import { DELIVERY_POLICIES, type DeliveryPolicy } from "../../spec/port.ts";
 import { ruleById } from "../../spec/rules.ts";
 import { runConformance, type ConformanceOutcome } from "../../properties/runner.ts";
 import { assembleReport, buildReport, failureCounterexample, type Configuration, type Report } from "../../reports/report.ts";
+import { DimensionCoverage } from "../../properties/coverage.ts";
 import { renderMarkdown } from "../../reports/markdown.ts";
 import { renderJunit } from "../../reports/junit.ts";
 import { renderHtml } from "../../reports/html.ts";
@@ -270,13 +271,14 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     const startedMs = performance.now();
     const deadline = timeLimitSeconds === null ? null : startedMs + timeLimitSeconds * 1000;
     const coverage = new Map<string, number>();
+    const dimensions = new DimensionCoverage();
     const outcomes: { outcome: ConformanceOutcome; configuration: RunConfiguration; maxCommands: number }[] = [];
     let runsDone = 0;
     const progress = () => {
       runsDone += 1;
       if (io.isTty) io.err(`\r${runsDone} runs, ${coverage.size} rules covered, ${((performance.now() - startedMs) / 1000).toFixed(1)} s   `);
     };
-    const common = { factory: target.factory, coverage, callTimeoutMs, families: identity.families, onRun: progress };
+    const common = { factory: target.factory, coverage, dimensions, callTimeoutMs, families: identity.families, onRun: progress };
     let interrupted = false;
     const remaining = (): number | undefined => (deadline === null ? undefined : Math.max(1, Math.floor(deadline - performance.now())));
 
@@ -358,6 +360,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       },
       startedAt: started,
       seconds: (performance.now() - startedMs) / 1000,
+      dimensions: dimensions.summary(),
     });
     if (interrupted) report.interrupted = true;
 
