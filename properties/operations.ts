@@ -183,7 +183,7 @@ export const PROFILES = {
   queue: { weights: { allocateNbl: 3, inject: 4, allocatePool: 2, deliver: 0, tcpipStack: 0, resources: 0, cloneNbl: 0.5, indicateStream: 0.3, cloneStream: 0.3, injectStream: 0.5, freeNbl: 0.3, freeClone: 0.3, destroyHandle: 0.2, query: 0.5, discard: 0.3, complete: 0.3, pend: 0.3, aleClassify: 0.3 }, length: 2, validHandles: true, frequency: 2 },
   streams: { weights: { indicateStream: 3, cloneStream: 4, injectStream: 4, createHandle: 1.5, destroyHandle: 0.3, discard: 0.5, inject: 0.3, deliver: 1.5 }, length: 1.5, validHandles: true, frequency: 1 },
   lineage: { weights: { cloneNbl: 3, inject: 1.5, query: 3, indicatePacket: 2, freeClone: 0.5, freeNbl: 0.5, deliver: 1.5 }, length: 2, frequency: 2 },
-  long: { weights: {}, length: 5, frequency: 2 },
+  long: { weights: {}, length: 4, frequency: 1 },
 } as const satisfies Record<string, GenerationProfile>;
 export type ProfileName = keyof typeof PROFILES;
 

@@ -69,6 +69,8 @@ export interface ConformanceOptions {
   readonly families?: readonly ApiFamily[];
   /** Called after each generated run (shrinking runs included), for progress display. */
   readonly onRun?: () => void;
+  /** Shrink a failing run (default true); detection benchmarks only need to know that a run failed. */
+  readonly shrink?: boolean;
   /** Counts the operations applied across runs (for throughput figures). */
   readonly counters?: { operations: number };
 }
@@ -147,6 +149,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const details = await fc.check(runProperty, {
     seed: options.seed,
     numRuns: options.numRuns,
+    ...(options.shrink === false ? { endOnFailure: true } : {}),
     ...(options.path === undefined ? {} : { path: options.path }),
     ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
   });

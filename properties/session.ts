@@ -804,7 +804,14 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
       const present = view.nbls.filter((candidate) => candidate.status !== "freed");
       const injected = present.filter((candidate) => candidate.injectedThrough.length > 0);
       const clones = present.filter((candidate) => candidate.parent !== null);
-      const preferred = [injected, clones, present][operation.nbl.index % 3]!;
+      // Clones with an ancestor injected through a handle other than their own last injection's.
+      const ancestorHandles = (candidate: (typeof present)[number]): string[] => {
+        const handles: string[] = [];
+        for (let current = candidate.parent === null ? undefined : view.nbls.find((other) => other.id === candidate.parent); current !== undefined && handles.length < 64; current = current.parent === null ? undefined : view.nbls.find((other) => other.id === current!.parent)) handles.push(...current.injectedThrough);
+        return handles.filter((handle) => handle !== candidate.injectedThrough[candidate.injectedThrough.length - 1]);
+      };
+      const previouslyInjected = clones.filter((candidate) => ancestorHandles(candidate).length > 0);
+      const preferred = [injected, clones, present, previouslyInjected][operation.nbl.index % 4]!;
       const nbl = choose(operation.nbl, (preferred.length > 0 ? preferred : present).map((candidate) => candidate.id), nblIds);
       if (nbl === undefined) return undefined;
       const lineage: string[] = [];
@@ -812,7 +819,12 @@ export function resolveOperation(operation: Operation, view: ModelView, fresh: (
         lineage.push(...current.injectedThrough);
         if (lineage.length > 64) break;
       }
-      const related = liveHandles.filter((candidate) => lineage.includes(candidate.id)).map((candidate) => candidate.id);
+      // Handles that injected an ancestor but not the NBL's own last injection come first: the
+      // "previously injected by self" answer.
+      const own = view.nbls.find((candidate) => candidate.id === nbl)?.injectedThrough ?? [];
+      const ancestors = lineage.slice(own.length).filter((id) => id !== own[own.length - 1]);
+      const previously = liveHandles.filter((candidate) => ancestors.includes(candidate.id)).map((candidate) => candidate.id);
+      const related = previously.length > 0 && operation.handle.index % 4 === 0 ? previously : liveHandles.filter((candidate) => lineage.includes(candidate.id)).map((candidate) => candidate.id);
       const handle = choose(operation.handle, related.length > 0 && operation.handle.index % 2 === 0 ? related : liveHandles.map((candidate) => candidate.id), allHandleIds);
       if (handle === undefined) return undefined;
       return call("FwpsQueryPacketInjectionState0", operation.irql, { injectionHandle: handle, netBufferList: nbl });
