@@ -5,20 +5,29 @@
  *
  * The adapter survives the child: a crash, an exit, a line that is not JSON, an answer to the wrong
  * request, a result of the wrong shape or no answer within the per-call timeout all become an
- * `AdapterError` naming the request, which the harness reports as a finding; the child is then
- * killed and restarted for the next run.
+ * `AdapterError` naming the request, which the harness reports as a finding; the child's process
+ * group is then ended (adapters/process-group.ts) and a new child started for the next run, except
+ * after a call that got no answer: an implementation that stopped answering is not started again,
+ * so that the run ends within about one call timeout instead of one per run and configuration.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { z } from "zod";
 import type { EnvironmentEvent } from "../spec/events.ts";
-import type { DriverCall, EnginePort, PortFactory, PortOptions, PortStep } from "../spec/port.ts";
+import { NoAnswerError, type DriverCall, type EnginePort, type PortFactory, type PortOptions, type PortStep } from "../spec/port.ts";
+import { endGroup, spawnGroup } from "./process-group.ts";
 import { HelloResult, PROTOCOL_VERSION, PendingWorkResult, PortStepSchema, ResponseSchema } from "../spec/protocol.ts";
 
 /** Something the implementation process did wrong (or the process itself failing). */
 export class AdapterError extends Error {
   override readonly name = "AdapterError";
 }
+
+/** What a shell's exit status says about the command it was asked to run. */
+const SHELL_STATUS: Readonly<Record<number, string>> = {
+  126: "the shell found the command but could not execute it (not executable?)",
+  127: "the shell could not find the command",
+};
 
 /** Settings of the external-process adapter. */
 export interface ProcessAdapterOptions {
@@ -41,7 +50,7 @@ class ImplementationProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private nextId = 1;
   private waiting: Waiting | null = null;
-  private failure: AdapterError | null = null;
+  private failure: Error | null = null;
   private stderrTail = "";
   private lastRequest: Promise<void> = Promise.resolve();
 
@@ -49,15 +58,30 @@ class ImplementationProcess {
     readonly command: string,
     private readonly options: ProcessAdapterOptions,
   ) {
-    this.child = spawn(command, { shell: true, cwd: options.cwd ?? process.cwd(), stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawnGroup(command, options.cwd ?? process.cwd());
     this.child.stderr.on("data", (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-2000);
     });
+    let stderrEnded = false;
+    this.child.stderr.on("close", () => (stderrEnded = true));
     this.child.stdin.on("error", () => undefined); // reported through exit / timeout instead
     this.child.on("error", (error) => this.fail(new AdapterError(`could not start "${command}": ${error.message}`)));
     this.child.on("exit", (code, signal) => {
-      const tail = this.stderrNote();
-      this.fail(new AdapterError(`the implementation process exited (${signal === null ? `code ${String(code)}` : `signal ${signal}`})${this.waiting === null ? "" : ` while answering ${this.waiting.method} (request ${this.waiting.id})`}${tail}`));
+      const waiting = this.waiting;
+      const report = () => {
+        const status = signal === null ? `code ${String(code)}${code !== null && SHELL_STATUS[code] !== undefined ? `: ${SHELL_STATUS[code]}` : ""}` : `signal ${signal}`;
+        this.fail(new AdapterError(`the implementation process exited (${status})${waiting === null ? "" : ` while answering ${waiting.method} (request ${waiting.id})`}${this.stderrNote()}`));
+        void this.end();
+      };
+      // What it wrote to stderr last (the shell's "not found") may still be in the pipe: read it first, briefly.
+      if (stderrEnded) report();
+      else {
+        const timer = setTimeout(report, 200);
+        this.child.stderr.once("close", () => {
+          clearTimeout(timer);
+          report();
+        });
+      }
     });
     createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on("line", (line) => this.onLine(line));
   }
@@ -77,7 +101,7 @@ class ImplementationProcess {
     return this.failure === null;
   }
 
-  private fail(error: AdapterError): void {
+  private fail(error: Error): void {
     if (this.failure === null) this.failure = error;
     const waiting = this.waiting;
     this.waiting = null;
@@ -95,18 +119,18 @@ class ImplementationProcess {
       value = JSON.parse(line);
     } catch {
       this.fail(new AdapterError(`the implementation wrote a line that is not JSON${waiting === null ? "" : ` in answer to ${waiting.method} (request ${waiting.id})`}: ${line.slice(0, 200)}`));
-      this.kill();
+      void this.end();
       return;
     }
     const parsed = ResponseSchema.safeParse(value);
     if (!parsed.success) {
       this.fail(new AdapterError(`the implementation wrote a response of the wrong shape (expected {"id", "result"} or {"id", "error"}): ${line.slice(0, 200)}`));
-      this.kill();
+      void this.end();
       return;
     }
     if (waiting === null || parsed.data.id !== waiting.id) {
       this.fail(new AdapterError(`the implementation answered request ${parsed.data.id}, but ${waiting === null ? "no request was waiting" : `request ${waiting.id} (${waiting.method}) was`}`));
-      this.kill();
+      void this.end();
       return;
     }
     clearTimeout(waiting.timer);
@@ -122,8 +146,8 @@ class ImplementationProcess {
     const id = this.nextId++;
     const answer = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.fail(new AdapterError(`the implementation did not answer ${method} (request ${id}) within ${this.options.callTimeoutMs} ms`));
-        this.kill();
+        this.fail(new NoAnswerError(`the implementation did not answer ${method} (request ${id}) within ${this.options.callTimeoutMs} ms; it is not started again`));
+        void this.end();
       }, this.options.callTimeoutMs);
       this.waiting = { id, method, resolve, reject, timer };
       this.child.stdin.write(JSON.stringify({ id, method, params }) + "\n");
@@ -135,8 +159,15 @@ class ImplementationProcess {
     return answer;
   }
 
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+  /** Why the child can take no more requests, or null while it can. */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  /** Ends the child's process group (SIGTERM, SIGKILL after a grace period); resolves when it is gone. */
+  end(): Promise<void> {
+    this.fail(new AdapterError("the implementation process was ended by the harness"));
+    return endGroup(this.child);
   }
 }
 
@@ -153,16 +184,20 @@ const IDENTIFY_OPTIONS: PortOptions = { policy: "fifo", completionIrql: "DISPATC
 
 /** The external-process port factory: every call starts a run (`hello`); `restart` makes the next one start a new process. */
 export interface ProcessPortFactory extends PortFactory {
-  /** Ends the child process. */
-  close(): void;
-  /** Ends the child process; the next run starts a new one (a clean instance for a new configuration). */
+  /** Ends the child's process group; resolves when it is gone. */
+  close(): Promise<void>;
+  /** Ends the child's process group; the next run starts a new one (a clean instance for a new configuration). */
   restart(): Promise<void>;
+  /** Why no more runs can start (the implementation stopped answering), or null. */
+  stopped(): string | null;
   /** The implementation's hello answer (starting it if needed); an AdapterError saying what went wrong when it cannot start or answers badly. */
   hello(): Promise<HelloResult>;
 }
 
 /**
  * A PortFactory that drives `command` over the external-process protocol. Call `close` when done.
+ * A child that failed is replaced by a new one for the next run, except one that stopped answering:
+ * from then on every run is refused with that error.
  *
  * Only the port of the latest run talks to the child: a request of an earlier run (a scheduled
  * delivery of a run that failed) is refused, and a new run first lets a request still waiting
@@ -172,9 +207,16 @@ export function processPortFactory(command: string, options: ProcessAdapterOptio
   let child: ImplementationProcess | null = null;
   let lastHello: HelloResult | null = null;
   let generation = 0;
+  let noAnswer: Error | null = null;
+  const stopped = (): Error | null => {
+    if (child !== null && child.failed instanceof NoAnswerError) noAnswer ??= child.failed;
+    return noAnswer;
+  };
   const live = (): ImplementationProcess => {
+    const refused = stopped();
+    if (refused !== null) throw refused;
     if (child === null || !child.alive) {
-      child?.kill();
+      void child?.end();
       child = new ImplementationProcess(command, options);
     }
     return child;
@@ -191,7 +233,8 @@ export function processPortFactory(command: string, options: ProcessAdapterOptio
       // What the child wrote to stderr just before may still be on its way.
       await new Promise((resolve) => setTimeout(resolve, 50));
       const message = (error as Error).message;
-      throw new AdapterError(`the handshake failed: ${message}${message.includes("its stderr ended with") ? "" : process.stderrNote()}`);
+      const detail = `the handshake failed: ${message}${message.includes("its stderr ended with") ? "" : process.stderrNote()}`;
+      throw error instanceof NoAnswerError ? new NoAnswerError(detail) : new AdapterError(detail);
     }
     lastHello = hello;
     return { process, hello, run };
@@ -214,18 +257,21 @@ export function processPortFactory(command: string, options: ProcessAdapterOptio
       pendingWork: async () => validated(PendingWorkResult, await request("pendingWork", {}), "pendingWork").count,
     };
   };
-  const stop = (): void => {
+  const stop = async (): Promise<void> => {
     generation += 1;
-    child?.kill();
+    stopped();
+    const ending = child;
     child = null;
+    await ending?.end();
   };
   return Object.assign(factory, {
     close: stop,
     restart: async () => {
       const earlier = child;
-      stop();
+      await stop();
       if (earlier !== null) await earlier.settled();
     },
+    stopped: () => stopped()?.message ?? null,
     hello: async (): Promise<HelloResult> => lastHello ?? (await start(IDENTIFY_OPTIONS)).hello,
   });
 }

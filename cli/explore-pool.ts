@@ -35,6 +35,9 @@ export interface WorkerResponse {
  */
 const WORKER_ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./explore-worker-source.mjs" : "./explore-worker.js", import.meta.url);
 
+/** How long a worker gets to end its implementation when the pool closes (a process group takes up to KILL_GRACE_MS). */
+const CLOSE_GRACE_MS = 3000;
+
 /** Starts `size` workers; `close()` ends them. */
 export function startExplorePool(size: number, data: WorkerData): ExplorePool & { close(): Promise<void> } {
   const workers = Array.from({ length: size }, () => new Worker(WORKER_ENTRY, { workerData: data }));
@@ -75,7 +78,17 @@ export function startExplorePool(size: number, data: WorkerData): ExplorePool & 
     },
     async close() {
       closing = true;
-      await Promise.all(workers.map((worker) => worker.terminate()));
+      // Each worker ends its implementation first (an external one's process group), or is terminated.
+      await Promise.all(
+        workers.map(async (worker, index) => {
+          if (gone[index] !== null) return;
+          const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+          worker.postMessage("close");
+          const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
     },
   };
 }

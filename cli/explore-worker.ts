@@ -16,8 +16,7 @@ const visited = new Set<string>();
 
 parentPort!.on("message", (request: WorkerRequest | "close") => {
   if (request === "close") {
-    target.close();
-    parentPort!.close();
+    void target.close().then(() => parentPort!.close());
     return;
   }
   void (async () => {

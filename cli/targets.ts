@@ -28,7 +28,10 @@ export interface Target {
   identify(): Promise<Identity>;
   /** Makes the next run start from a clean instance (a new process); for the first run of a configuration. */
   restart(): Promise<void>;
-  close(): void;
+  /** Why the implementation must not be driven again (it stopped answering), or null. */
+  stopped(): string | null;
+  /** Releases it (ends an external process's whole process group); resolves when that is done. */
+  close(): Promise<void>;
 }
 
 /** Every built-in target name: `builtin` and one `builtin:mutant/<name>` per mutant. */
@@ -57,7 +60,8 @@ function inProcess(name: string, factory: PortFactory): Target {
     },
     // Every run creates its own port: nothing outlives a run.
     async restart() {},
-    close() {},
+    stopped: () => null,
+    async close() {},
   };
 }
 
@@ -107,6 +111,7 @@ export async function loadTarget(spec: string, command?: string, callTimeoutMs =
         return { name: hello.name, families: hello.families, verifier: hello.verifier };
       },
       restart: () => factory.restart(),
+      stopped: () => factory.stopped(),
       close: () => factory.close(),
     };
   }

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import type { TraceEvent } from "../spec/events.ts";
-import type { EnginePort, PortFactory, PortOptions } from "../spec/port.ts";
+import { NoAnswerError, type EnginePort, type PortFactory, type PortOptions } from "../spec/port.ts";
 import type { ApiFamily, Platform } from "../spec/vocabulary.ts";
 import { describeOperation, runCommands, type Operation } from "./operations.ts";
 import type { DimensionCoverage } from "./coverage.ts";
@@ -73,6 +73,8 @@ export interface ConformanceOptions {
   readonly shrink?: boolean;
   /** Counts the operations applied across runs (for throughput figures). */
   readonly counters?: { operations: number };
+  /** Checked before each run: true stops the runs the way the time limit does (an interrupt, a signal). */
+  readonly shouldStop?: () => boolean;
 }
 
 /** A shrunk counterexample. */
@@ -98,6 +100,13 @@ export interface ConformanceOutcome {
   readonly runs: number;
   readonly interrupted: boolean;
   readonly counterexample: Counterexample | null;
+  /** The implementation gave no answer in time: the runs stopped there (no shrinking, no retry). */
+  readonly unanswered: boolean;
+}
+
+/** Whether a run failed because the implementation gave no answer within the call timeout. */
+function isUnanswered(error: unknown): boolean {
+  return error instanceof NoAnswerError || (error instanceof DivergenceError && error.divergence.unanswered === true);
 }
 
 /** Default settings every implementation receives unless overridden. */
@@ -115,7 +124,19 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const weights = { misusePercent: options.misusePercent ?? 8, ...(options.families === undefined ? {} : { families: options.families }) };
   const commands = runCommands(weights, options.maxCommands, (operation) => new OperationCommand(operation), options.replayPath);
 
+  // An implementation that stopped answering would cost one call timeout per shrinking attempt:
+  // once one run got no answer, every later run is an interrupt (fast-check keeps the failure found).
+  let unanswered = false;
   const runOne = async (generated: Iterable<fc.AsyncCommand<object, RunContext>>, teardown: boolean, scheduler: fc.Scheduler | undefined): Promise<void> => {
+    if (unanswered || options.shouldStop?.() === true) throw new fc.PreconditionFailure(true);
+    try {
+      await runSession(generated, teardown, scheduler);
+    } catch (error) {
+      if (isUnanswered(error)) unanswered = true;
+      throw error;
+    }
+  };
+  const runSession = async (generated: Iterable<fc.AsyncCommand<object, RunContext>>, teardown: boolean, scheduler: fc.Scheduler | undefined): Promise<void> => {
     const port: EnginePort = await options.factory(portOptions);
     const session = new ConformanceSession(port, {
       platform: portOptions.platform,
@@ -151,11 +172,13 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     numRuns: options.numRuns,
     ...(options.shrink === false ? { endOnFailure: true } : {}),
     ...(options.path === undefined ? {} : { path: options.path }),
-    ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
+    ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs }),
+    markInterruptAsFailure: false,
   });
 
-  if (!details.failed) {
-    return { ok: true, seed: details.seed, runs: details.numRuns, interrupted: details.interrupted, counterexample: null };
+  // fast-check counts an interrupt before the first finished run as a failure without a counterexample.
+  if (!details.failed || (details.interrupted && details.counterexample === null)) {
+    return { ok: true, seed: details.seed, runs: details.numRuns, interrupted: details.interrupted, counterexample: null, unanswered: false };
   }
   const error = details.errorInstance;
   const divergenceError = error instanceof DivergenceError ? error : null;
@@ -163,7 +186,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     ok: false,
     seed: details.seed,
     runs: details.numRuns,
-    interrupted: details.interrupted,
+    // A run that got no answer ends the shrinking as an interrupt would, but it is a finding, not a stop.
+    interrupted: details.interrupted && !unanswered,
+    unanswered,
     counterexample: {
       divergence: divergenceError?.divergence ?? null,
       error: divergenceError === null ? String((error as Error | undefined)?.message ?? error) : null,

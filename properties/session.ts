@@ -8,7 +8,7 @@
 import { describe, expectedResult, initialState, step, type Expectation, type ModelState, type ModelView, type Violation } from "../model/index.ts";
 import type { CallEvent, TraceEvent } from "../spec/events.ts";
 import { parseTraceEvent } from "../spec/trace.ts";
-import type { DriverCall, EngineOutput, EnginePort, PortStep, VerifierFinding } from "../spec/port.ts";
+import { NoAnswerError, type DriverCall, type EngineOutput, type EnginePort, type PortStep, type VerifierFinding } from "../spec/port.ts";
 import type { Irql, Platform } from "../spec/vocabulary.ts";
 import { completionContextFor, type Operation, type Pick } from "./operations.ts";
 
@@ -22,6 +22,8 @@ export interface Divergence {
   readonly model: string;
   /** What the implementation did at this step. */
   readonly implementation: string;
+  /** A port-error because the implementation gave no answer in time (it is then not driven again). */
+  readonly unanswered?: true;
 }
 
 /** Thrown inside a fast-check command when a session diverges, carrying the trace so far. */
@@ -142,7 +144,7 @@ function withTimeout<T>(work: T | Promise<T>, ms: number, what: string): Promise
   if (!(work instanceof Promise)) return Promise.resolve(work);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not return within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new NoAnswerError(`${what} did not return within ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
@@ -256,6 +258,7 @@ export class ConformanceSession {
       ruleIds: [],
       model: "a PortStep",
       implementation: `${what} threw: ${(error as Error)?.message ?? String(error)}`,
+      ...(error instanceof NoAnswerError ? { unanswered: true as const } : {}),
     };
     this.divergences.push(divergence);
     this.stop(divergence);

@@ -33,6 +33,14 @@ export interface PortStep {
   readonly findings: readonly VerifierFinding[];
 }
 
+/**
+ * A port method that gave no answer within the call timeout. The implementation is taken to have
+ * stopped answering: the harness ends the run instead of waiting the timeout again on every retry.
+ */
+export class NoAnswerError extends Error {
+  override readonly name = "NoAnswerError";
+}
+
 /** When the engine delivers completion callbacks. */
 export const DELIVERY_POLICIES = ["immediate", "fifo", "lifo", "random", "batch"] as const;
 export type DeliveryPolicy = (typeof DELIVERY_POLICIES)[number];

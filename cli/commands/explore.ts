@@ -366,6 +366,6 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     if (report.adapterError) return EXIT.usage;
     return report.conformant ? EXIT.ok : EXIT.violations;
   } finally {
-    target.close();
+    await target.close();
   }
 }

@@ -291,8 +291,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       const outcome = await runConformance({ ...common, port: { policy: replay.configuration.policy, completionIrql: replay.configuration.completionIrql }, scheduled: replay.configuration.scheduled, seed: replay.seed, path: replay.path, ...(replay.replayPath === null ? {} : { replayPath: replay.replayPath }), numRuns: 1, maxCommands: replay.maxCommands });
       outcomes.push({ outcome, configuration: replay.configuration, maxCommands: replay.maxCommands });
       await cleanAfter(outcome);
+      if (outcome.unanswered) break;
     }
-    if (replayOnly === null) {
+    if (replayOnly === null && !outcomes.some(({ outcome }) => outcome.unanswered)) {
       const perConfiguration = Math.max(1, Math.ceil(runs / Math.max(1, configurations.length)));
       for (const [index, configuration] of configurations.entries()) {
         // Too little time left to start another configuration: stop here, and say so in the report.
@@ -315,6 +316,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         });
         outcomes.push({ outcome, configuration, maxCommands });
         await cleanAfter(outcome);
+        // An implementation that stopped answering is not driven again: the report says which call got no answer.
+        if (outcome.unanswered) break;
       }
     }
     if (io.isTty) io.err("\n");
@@ -381,6 +384,6 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     if (report.adapterError) return EXIT.usage;
     return report.conformant ? EXIT.ok : EXIT.violations;
   } finally {
-    target.close();
+    await target.close();
   }
 }
