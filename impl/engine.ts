@@ -38,12 +38,16 @@ export type SiteCode = (typeof SITE)[keyof typeof SITE];
 export const AF = { AF_UNSPEC: 0, AF_INET: 4, AF_INET6: 6 } as const;
 
 /** Injection-type bits of a handle. */
-export const INJECTION_TYPE = { FORWARD: 1, NETWORK: 2, STREAM: 4, TRANSPORT: 8 } as const;
+export const INJECTION_TYPE = { FORWARD: 1, NETWORK: 2, STREAM: 4, TRANSPORT: 8, L2: 16, VSWITCH_TRANSPORT: 32 } as const;
+/** The types fwpsk.h defines beyond the four of the FwpsInjectionHandleCreate0 page: accepted with any address family. */
+const HEADER_TYPES = INJECTION_TYPE.L2 | INJECTION_TYPE.VSWITCH_TRANSPORT;
 const INJECTION_TYPE_BY_NAME: Readonly<Record<string, number>> = {
   FWPS_INJECTION_TYPE_FORWARD: INJECTION_TYPE.FORWARD,
   FWPS_INJECTION_TYPE_NETWORK: INJECTION_TYPE.NETWORK,
   FWPS_INJECTION_TYPE_STREAM: INJECTION_TYPE.STREAM,
   FWPS_INJECTION_TYPE_TRANSPORT: INJECTION_TYPE.TRANSPORT,
+  FWPS_INJECTION_TYPE_L2: INJECTION_TYPE.L2,
+  FWPS_INJECTION_TYPE_VSWITCH_TRANSPORT: INJECTION_TYPE.VSWITCH_TRANSPORT,
 };
 
 /** Stream flag bits: bit i is STREAM_FLAGS[i]. */
@@ -172,7 +176,7 @@ export interface EngineBugs {
   allocateIgnoresExhaustion: boolean;
   /** A clone records one NET_BUFFER whatever its original holds. */
   cloneSingleNetBuffer: boolean;
-  /** A clone copies its original's injection state. */
+  /** A clone gets the injection record of the engine's latest injection (a stale per-engine slot), whatever its original went through. */
   cloneInheritsInjectionState: boolean;
   /** A freed handle slot is reused with the same id. */
   handleIdsWithoutGeneration: boolean;
@@ -440,6 +444,15 @@ export class InjectionEngine {
   private completionHandleReauthorization: boolean[] = [false];
   private completionHandlePacket: number[] = [0];
   private completionHandlePendState: number[] = [PEND_NONE];
+  /** cloneInheritsInjectionState only: the handle and injectionContext of the latest successful injection. */
+  private latestInjectionHandle = 0;
+  private latestInjectionContext: string | null = null;
+  /** RECV_ACCEPT classifies: the first clone of the packet injected successfully (0: none). */
+  private completionHandleReinjected: number[] = [0];
+  /** RECV_ACCEPT classifies: the NBL the pend was completed with (-1: not completed, 0: NULL). */
+  private completionHandleCompletedWith: number[] = [-1];
+  /** The packet ref of a RECV_ACCEPT classify -> its completion handle ref (the latest). */
+  private readonly recvAcceptByPacket = new Map<number, number>();
   private readonly otherFamilies = new Map<string, number>();
   private otherFamilyNames: string[] = [];
 
@@ -630,6 +643,37 @@ export class InjectionEngine {
     this.completionHandleReauthorization.push(reauthorization);
     this.completionHandlePacket.push(packet);
     this.completionHandlePendState.push(PEND_NONE);
+    this.completionHandleReinjected.push(0);
+    this.completionHandleCompletedWith.push(-1);
+    if (packet !== 0 && layerId.startsWith("FWPS_LAYER_ALE_AUTH_RECV_ACCEPT")) this.recvAcceptByPacket.set(packet, ref);
+  }
+
+  /** The pended RECV_ACCEPT classify whose packet the live NBL in `slot` is a clone of (0: none). */
+  private recvAcceptClassifyOf(slot: number): number {
+    if (this.nbl[slot * NBL_STRIDE + N_ORIGIN] !== ORIGIN.clone) return 0;
+    const parent = this.nbl[slot * NBL_STRIDE + N_PARENT]!;
+    if (parent === 0) return 0;
+    const ref = this.recvAcceptByPacket.get(this.nblRefAt(parent)) ?? 0;
+    return ref !== 0 && this.completionHandlePendState[ref] !== PEND_NONE ? ref : 0;
+  }
+
+  /** complete/recv-accept-clone on an injected clone of a RECV_ACCEPT packet whose pend was completed with another NBL (or NULL). */
+  private checkRecvAcceptInjection(fn: InjectFnCode, nblRef: number): void {
+    const slot = this.liveNblSlot(nblRef);
+    const classify = slot < 0 ? 0 : this.recvAcceptClassifyOf(slot);
+    const completedWith = classify === 0 ? -1 : this.completionHandleCompletedWith[classify]!;
+    if (completedWith >= 0 && completedWith !== nblRef) {
+      this.verifier.report(
+        R.completeRecvAcceptClone,
+        `${INJECT_FN_NAMES[fn]} of ${this.nblName(nblRef)}, a clone of the packet pended at ALE_AUTH_RECV_ACCEPT, whose FwpsCompleteOperation0 was passed ${completedWith === 0 ? "NULL" : this.nblName(completedWith)}, not this clone`,
+      );
+    }
+  }
+
+  /** A successful injection of the live NBL in `slot`: the first reinjected clone of a pended RECV_ACCEPT packet is remembered. */
+  private noteRecvAcceptReinjection(slot: number, nblRef: number): void {
+    const classify = this.recvAcceptClassifyOf(slot);
+    if (classify !== 0 && this.completionHandleReinjected[classify] === 0) this.completionHandleReinjected[classify] = nblRef;
   }
 
   private introduceIndicated(id: string, netBufferCount: number): number {
@@ -685,7 +729,7 @@ export class InjectionEngine {
     const v = this.verifier;
     v.beginEvent();
     if (irql !== IRQL.PASSIVE_LEVEL) v.report(R.createIrql, `FwpsInjectionHandleCreate0 called at ${IRQL_NAMES[irql]}; it may only be called at PASSIVE_LEVEL`);
-    const knownFamily = addressFamily === AF.AF_UNSPEC || addressFamily === AF.AF_INET || addressFamily === AF.AF_INET6;
+    const knownFamily = addressFamily === AF.AF_UNSPEC || addressFamily === AF.AF_INET || addressFamily === AF.AF_INET6 || (types & HEADER_TYPES) !== 0;
     if (!knownFamily) v.report(R.createAddressFamily, `FwpsInjectionHandleCreate0 with addressFamily ${this.familyName(addressFamily)}; only AF_UNSPEC, AF_INET and AF_INET6 are allowed`);
     if (unknownFlags.length > 0) v.report(R.createFlags, `FwpsInjectionHandleCreate0 with flags ${unknownFlags.join(" | ")}, which are not FWPS_INJECTION_TYPE_FORWARD, _NETWORK, _STREAM or _TRANSPORT`);
     const network = (types & INJECTION_TYPE.NETWORK) !== 0;
@@ -944,6 +988,10 @@ export class InjectionEngine {
     this.nbl[slot * NBL_STRIDE + N_LAST_HANDLE] = handleRef;
     this.nblContexts[slot * 2 + C_LAST] = injectionContext;
     if (this.keepCompletionContexts) this.nblLastCompletionContext[slot] = completionContext;
+    if (this.bugs.cloneInheritsInjectionState) {
+      this.latestInjectionHandle = handleRef;
+      this.latestInjectionContext = injectionContext;
+    }
   }
 
   /** Sets the history node of (NBL, handle) to `injectionContext`, adding it if needed. */
@@ -1032,8 +1080,8 @@ export class InjectionEngine {
     this.nbl[slot * NBL_STRIDE + N_PARENT] = original;
     this.nbl[original * NBL_STRIDE + N_LIVE_CHILDREN] = this.nbl[original * NBL_STRIDE + N_LIVE_CHILDREN]! + 1;
     this.nbl[original * NBL_STRIDE + N_RETAINED] = this.nbl[original * NBL_STRIDE + N_RETAINED]! + 1;
-    if (this.bugs.cloneInheritsInjectionState && this.nbl[original * NBL_STRIDE + N_LAST_HANDLE] !== 0) {
-      this.recordInjection(slot, this.nbl[original * NBL_STRIDE + N_LAST_HANDLE]!, this.nblContexts[original * 2 + C_LAST] ?? null, this.nblLastCompletionContext[original] ?? null);
+    if (this.bugs.cloneInheritsInjectionState && this.latestInjectionHandle !== 0) {
+      this.recordInjection(slot, this.latestInjectionHandle, this.latestInjectionContext, null);
     }
     return this.nblRefAt(slot);
   }
@@ -1185,25 +1233,38 @@ export class InjectionEngine {
   // =============================================================================================
 
   /** FwpsInjectNetworkSendAsync0 / FwpsInjectNetworkReceiveAsync0 (`ipVersion` 0 when not recorded). */
-  injectNetwork(receive: boolean, irql: IrqlCode, handleRef: number, nblRef: number, ipVersion: number, flags: number, injectionContext: string | null, completionContext: string | null): number {
-    return this.injectSingle(receive ? INJECT_FN.networkReceive : INJECT_FN.networkSend, irql, SITE.thread, handleRef, nblRef, 0, ipVersion, false, flags, injectionContext, completionContext);
+  injectNetwork(receive: boolean, irql: IrqlCode, handleRef: number, nblRef: number, ipVersion: number, flags: number, injectionContext: string | null, completionContext: string | null, nullCompletionFn = false): number {
+    return this.injectSingle(receive ? INJECT_FN.networkReceive : INJECT_FN.networkSend, irql, SITE.thread, handleRef, nblRef, 0, ipVersion, false, flags, injectionContext, completionContext, nullCompletionFn);
   }
 
   /** FwpsInjectTransportSendAsync0 / FwpsInjectTransportReceiveAsync0. */
-  injectTransport(receive: boolean, irql: IrqlCode, site: SiteCode, handleRef: number, nblRef: number, addressFamily: number, tcp: boolean, flags: number, injectionContext: string | null, completionContext: string | null): number {
-    return this.injectSingle(receive ? INJECT_FN.transportReceive : INJECT_FN.transportSend, irql, site, handleRef, nblRef, addressFamily, 0, tcp, flags, injectionContext, completionContext);
+  injectTransport(
+    receive: boolean,
+    irql: IrqlCode,
+    site: SiteCode,
+    handleRef: number,
+    nblRef: number,
+    addressFamily: number,
+    tcp: boolean,
+    flags: number,
+    injectionContext: string | null,
+    completionContext: string | null,
+    nullCompletionFn = false,
+  ): number {
+    return this.injectSingle(receive ? INJECT_FN.transportReceive : INJECT_FN.transportSend, irql, site, handleRef, nblRef, addressFamily, 0, tcp, flags, injectionContext, completionContext, nullCompletionFn);
   }
 
   /** FwpsInjectForwardAsync0. */
-  injectForward(irql: IrqlCode, handleRef: number, nblRef: number, addressFamily: number, flags: number, injectionContext: string | null, completionContext: string | null): number {
-    return this.injectSingle(INJECT_FN.forward, irql, SITE.thread, handleRef, nblRef, addressFamily, 0, false, flags, injectionContext, completionContext);
+  injectForward(irql: IrqlCode, handleRef: number, nblRef: number, addressFamily: number, flags: number, injectionContext: string | null, completionContext: string | null, nullCompletionFn = false): number {
+    return this.injectSingle(INJECT_FN.forward, irql, SITE.thread, handleRef, nblRef, addressFamily, 0, false, flags, injectionContext, completionContext, nullCompletionFn);
   }
 
   /** The caller checks every inject function makes on its IRQL, reserved flags and handle; returns the live handle slot or -1. */
-  private checkInjectCommon(fn: InjectFnCode, irql: IrqlCode, handleRef: number, flags: number): number {
+  private checkInjectCommon(fn: InjectFnCode, irql: IrqlCode, handleRef: number, flags: number, nullCompletionFn: boolean): number {
     const v = this.verifier;
     if (irql === IRQL.DIRQL) v.report(R.injectIrql, `${INJECT_FN_NAMES[fn]} called at DIRQL; inject functions run at IRQL <= DISPATCH_LEVEL`);
     if (flags !== 0) v.report(R.injectFlagsZero, `${INJECT_FN_NAMES[fn]} with flags ${flags}; the parameter is reserved and must be zero`);
+    if (nullCompletionFn) v.report(R.completionFnNotNull, `${INJECT_FN_NAMES[fn]} with a NULL completionFn; the engine calls it when the injection completes`);
     const slot = this.liveHandleSlot(handleRef);
     if (slot < 0) {
       const why = handleRef === 0 ? "a NULL handle" : this.handleWasCreated(handleRef) ? "a handle whose FwpsInjectionHandleDestroy0 has returned" : "a handle FwpsInjectionHandleCreate0 never returned";
@@ -1255,11 +1316,13 @@ export class InjectionEngine {
     flags: number,
     injectionContext: string | null,
     completionContext: string | null,
+    nullCompletionFn: boolean,
   ): number {
     const v = this.verifier;
     v.beginEvent();
-    const handle = this.checkInjectCommon(fn, irql, handleRef, flags);
+    const handle = this.checkInjectCommon(fn, irql, handleRef, flags, nullCompletionFn);
     const nblState = this.checkInjectedNbl(fn, nblRef);
+    if (nblState !== 0) this.checkRecvAcceptInjection(fn, nblRef);
     // Family checks: made on a live handle (open or closing); those about the NBL on a valid NBL only.
     const slot = nblState === 0 ? -1 : nblRef % SLOT_SPACE;
     const types = handle < 0 ? 0 : this.handleTypes[handle]!;
@@ -1308,6 +1371,7 @@ export class InjectionEngine {
       else if (nblState !== 1) status = STATUS.INVALID_PARAMETER;
     }
     if (status === 0) {
+      this.noteRecvAcceptReinjection(nblRef % SLOT_SPACE, nblRef);
       this.owe(handleRef, nblRef % SLOT_SPACE, injectionContext, this.completionContextFor(completionContext), true);
       this.handlePending[handle] = this.handlePending[handle]! + 1;
     } else {
@@ -1334,7 +1398,7 @@ export class InjectionEngine {
     v.beginEvent();
     const fn = INJECT_FN.stream;
     const name = INJECT_FN_NAMES[fn];
-    const handle = this.checkInjectCommon(fn, irql, handleRef, flags);
+    const handle = this.checkInjectCommon(fn, irql, handleRef, flags, nullCompletionFn);
     const disconnect = (streamFlags & DISCONNECT) !== 0;
     let allValid = true;
     let anyInFlight = false;
@@ -1344,6 +1408,7 @@ export class InjectionEngine {
         const state = this.checkInjectedNbl(fn, ref);
         if (state === 0) allValid = false;
         else if (state === 2) anyInFlight = true;
+        if (state !== 0) this.checkRecvAcceptInjection(fn, ref);
       }
     }
     // Family checks: made on a live handle (open or closing); those about the NBLs on valid NBLs only.
@@ -1382,6 +1447,7 @@ export class InjectionEngine {
         for (let i = 0; i < chain.length; i++) {
           const slot = chain[i]! % SLOT_SPACE;
           if ((this.nbl[slot * NBL_STRIDE + N_FLAGS]! & IN_FLIGHT) !== 0) continue; // the same NBL twice in the chain: one completion
+          this.noteRecvAcceptReinjection(slot, chain[i]!);
           this.owe(handleRef, slot, injectionContext, context, i === 0 || !this.bugs.completionPerChain);
           owed++;
         }
@@ -1580,20 +1646,22 @@ export class InjectionEngine {
     else if (this.completionHandlePendState[pendRef] === PEND_COMPLETED) v.report(R.pendCompleteOnce, `${fn} of ${this.pendName(pendRef)}, a pend already completed; each pend is completed exactly once`);
     const nblSlot = nblRef === 0 ? -1 : this.liveNblSlot(nblRef);
     if (pended && this.completionHandleRecvAccept[pendRef]) {
-      if (nblRef === 0) {
-        v.report(R.completeRecvAcceptClone, `${fn} of ${this.pendName(pendRef)}, pended at ALE_AUTH_RECV_ACCEPT, with a NULL netBufferList; pass the reinjected clone of the classified packet`);
-      } else if (nblSlot >= 0) {
+      // NULL conforms unless the packet's clone was reinjected; the clone may be injected before or after.
+      const reinjected = this.completionHandleReinjected[pendRef]!;
+      if (reinjected !== 0 && reinjected !== nblRef) {
+        v.report(R.completeRecvAcceptClone, `${fn} of ${this.pendName(pendRef)}, pended at ALE_AUTH_RECV_ACCEPT, with ${nblRef === 0 ? "a NULL netBufferList" : this.nblName(nblRef)}; the connection was reinjected with ${this.nblName(reinjected)}, which is the NBL to pass`);
+      }
+      if (nblSlot >= 0) {
         const packet = this.completionHandlePacket[pendRef]!;
         const parent = this.nbl[nblSlot * NBL_STRIDE + N_PARENT]!;
         const isCloneOfPacket = this.nbl[nblSlot * NBL_STRIDE + N_ORIGIN] === ORIGIN.clone && parent !== 0 && packet !== 0 && this.nblRefAt(parent) === packet;
-        if (!isCloneOfPacket || (this.nbl[nblSlot * NBL_STRIDE + N_FLAGS]! & EVER_INJECTED) === 0) {
-          v.report(R.recvAcceptReinject, `${fn} of ${this.pendName(pendRef)}, pended at ALE_AUTH_RECV_ACCEPT, with ${this.nblName(nblRef)}, which is not a clone of the classified packet that was reinjected`);
-        }
+        if (!isCloneOfPacket) v.report(R.recvAcceptReinject, `${fn} of ${this.pendName(pendRef)}, pended at ALE_AUTH_RECV_ACCEPT, with ${this.nblName(nblRef)}, which is not a clone of the classified packet`);
       }
     }
     if (nblRef !== 0 && nblSlot < 0) v.report(R.nblNoUseAfterFree, `${fn} with netBufferList ${this.nblName(nblRef)}, ${this.whyNotLive(nblRef)}`);
     if (!pended || this.completionHandlePendState[pendRef] !== PEND_PENDED) return STATUS.INVALID_PARAMETER;
     this.completionHandlePendState[pendRef] = PEND_COMPLETED;
+    if (this.completionHandleRecvAccept[pendRef]) this.completionHandleCompletedWith[pendRef] = nblRef;
     return this.bugs.completeReturnsFailure ? STATUS.UNSUCCESSFUL : STATUS.SUCCESS;
   }
 
@@ -1650,7 +1718,7 @@ export class InjectionEngine {
     for (let slot = 1; slot < this.handleTop; slot++) {
       if (this.handleState[slot] !== HANDLE_DEAD) handles.push(this.handleName(this.handleRefs[slot]!));
     }
-    v.reportLeaks(R.destroyWhenDone, "injection handle(s) never destroyed (FwpsInjectionHandleDestroy0)", handles);
+    v.reportLeaks(R.destroyWhenDone, "injection handle never destroyed (FwpsInjectionHandleDestroy0)", handles);
 
     const failed: string[] = [];
     const allocated: string[] = [];
@@ -1678,17 +1746,17 @@ export class InjectionEngine {
         }
       }
     }
-    v.reportLeaks(R.callerOwnsAfterFailure, "NBL(s) whose injection failed and that the driver never freed", failed);
-    v.reportLeaks(R.freeAfterInjection, "NBL(s) from FwpsAllocateNetBufferAndNetBufferList0 never freed (FwpsFreeNetBufferList0)", allocated);
-    v.reportLeaks(R.cloneNotHeld, "clone(s) from FwpsAllocateCloneNetBufferList0 never freed (FwpsFreeCloneNetBufferList0)", clones);
-    v.reportLeaks(R.freeEachClone, "completed FwpsCloneStreamData0 clone(s) never freed (FwpsFreeCloneNetBufferList0)", completedStreamClones);
-    v.reportLeaks(R.discardIfNotInjected, "cloned stream chain(s) neither injected nor discarded (FwpsDiscardClonedStreamData0)", undiscardedChains);
+    v.reportLeaks(R.callerOwnsAfterFailure, "NBL whose injection failed and that the driver never freed", failed);
+    v.reportLeaks(R.freeAfterInjection, "NBL from FwpsAllocateNetBufferAndNetBufferList0 never freed (FwpsFreeNetBufferList0)", allocated);
+    v.reportLeaks(R.cloneNotHeld, "clone from FwpsAllocateCloneNetBufferList0 never freed (FwpsFreeCloneNetBufferList0)", clones);
+    v.reportLeaks(R.freeEachClone, "completed FwpsCloneStreamData0 clone never freed (FwpsFreeCloneNetBufferList0)", completedStreamClones);
+    v.reportLeaks(R.discardIfNotInjected, "cloned stream chain neither injected nor discarded (FwpsDiscardClonedStreamData0)", undiscardedChains);
 
     const pends: string[] = [];
     for (let ref = 1; ref < this.completionHandleName.length; ref++) {
       if (this.completionHandlePendState[ref] === PEND_PENDED) pends.push(`${this.pendName(ref)} (completion handle ${this.completionHandleName[ref]})`);
     }
-    v.reportLeaks(R.pendCompletedByUnload, "pended operation(s) never completed (FwpsCompleteOperation0)", pends);
+    v.reportLeaks(R.pendCompletedByUnload, "pended operation never completed (FwpsCompleteOperation0)", pends);
   }
 
   // =============================================================================================

@@ -213,6 +213,7 @@ class BuiltinPort implements EnginePort, EngineSink {
           uint(args, "flags"),
           nullableString(args, "injectionContext"),
           nullableString(args, "completionContext"),
+          args["completionFn"] === null,
         );
         return this.step(this.status(result));
       }
@@ -229,6 +230,7 @@ class BuiltinPort implements EnginePort, EngineSink {
           uint(args, "flags"),
           nullableString(args, "injectionContext"),
           nullableString(args, "completionContext"),
+          args["completionFn"] === null,
         );
         return this.step(this.status(result));
       }
@@ -241,6 +243,7 @@ class BuiltinPort implements EnginePort, EngineSink {
           uint(args, "flags"),
           nullableString(args, "injectionContext"),
           nullableString(args, "completionContext"),
+          args["completionFn"] === null,
         );
         return this.step(this.status(result));
       }

@@ -166,32 +166,50 @@ describe("pend misuse", () => {
     expect(rules(d.call("FwpsCompleteOperation0", { completionContext: pend, netBufferList: "nbl-gone" }, "DIRQL"))).toEqual(["complete/irql", "nbl/no-use-after-free", "pend/complete-once"]);
   });
 
-  it("checks how a RECV_ACCEPT pend is completed", () => {
+  it("checks how a RECV_ACCEPT pend is completed: a clone of its packet, injected before or after, or NULL when none is injected", () => {
     const d = driver();
     const h = d.handle();
-    d.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4", completionHandle: "ch1", reauthorization: false, netBufferList: "pkt1" });
-    const pend = d.call("FwpsPendOperation0", { completionHandle: "ch1" }).ret?.["completionContext"] as string;
-    const clone = d.clone("pkt1");
-    expect(rules(d.call("FwpsCompleteOperation0", { completionContext: pend, netBufferList: clone }))).toEqual(["pend/recv-accept-reinject"]);
-    d.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V6", completionHandle: "ch2", reauthorization: false, netBufferList: "pkt2" });
-    const second = d.call("FwpsPendOperation0", { completionHandle: "ch2" }).ret?.["completionContext"] as string;
-    expect(rules(d.call("FwpsCompleteOperation0", { completionContext: second, netBufferList: null }))).toEqual(["complete/recv-accept-clone"]);
-    d.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V6", completionHandle: "ch3", reauthorization: false, netBufferList: "pkt3" });
-    const third = d.call("FwpsPendOperation0", { completionHandle: "ch3" }).ret?.["completionContext"] as string;
-    const reinjected = d.clone("pkt3");
-    d.transportSend(h, reinjected);
-    expect(rules(d.call("FwpsCompleteOperation0", { completionContext: third, netBufferList: reinjected }))).toEqual([]);
+    const classify = (n: number) => {
+      d.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4", completionHandle: `ch${n}`, reauthorization: false, netBufferList: `pkt${n}` });
+      return d.call("FwpsPendOperation0", { completionHandle: `ch${n}` }).ret?.["completionContext"] as string;
+    };
+    // Not a clone of the classified packet.
+    const first = classify(1);
+    d.environment({ kind: "packetIndicated", layerId: "FWPS_LAYER_INBOUND_TRANSPORT_V4", netBufferList: "pkt9", netBufferCount: 1 });
+    expect(rules(d.call("FwpsCompleteOperation0", { completionContext: first, netBufferList: d.clone("pkt9") }))).toEqual(["pend/recv-accept-reinject"]);
+    // NULL for a connection whose packet is not reinjected (a rejected one): conforms.
+    const second = classify(2);
+    expect(rules(d.call("FwpsCompleteOperation0", { completionContext: second, netBufferList: null }))).toEqual([]);
+    // Completed with the clone, then the clone injected (the order of FwpsInjectTransportReceiveAsync0's remarks).
+    const third = classify(3);
+    const afterwards = d.clone("pkt3");
+    expect(rules(d.call("FwpsCompleteOperation0", { completionContext: third, netBufferList: afterwards }))).toEqual([]);
+    expect(rules(d.transportSend(h, afterwards))).toEqual([]);
+    // The clone injected, then passed to the completion.
+    const fourth = classify(4);
+    const before = d.clone("pkt4");
+    d.transportSend(h, before);
+    expect(rules(d.call("FwpsCompleteOperation0", { completionContext: fourth, netBufferList: before }))).toEqual([]);
+    // The clone injected, then NULL passed; and NULL passed, then the clone injected.
+    const fifth = classify(5);
+    d.transportSend(h, d.clone("pkt5"));
+    expect(rules(d.call("FwpsCompleteOperation0", { completionContext: fifth, netBufferList: null }))).toEqual(["complete/recv-accept-clone"]);
+    const sixth = classify(6);
+    const late = d.clone("pkt6");
+    d.call("FwpsCompleteOperation0", { completionContext: sixth, netBufferList: null });
+    expect(rules(d.transportSend(h, late))).toEqual(["complete/recv-accept-clone"]);
   });
 });
 
 describe("leaks at driver unload", () => {
-  it("reports each kind of leaked object once, naming the objects", () => {
+  it("reports each leaked object once, naming it", () => {
     const d = driver();
     const h = d.handle();
     const pool = d.pool();
     const allocated = d.nbl(pool);
     const clone = d.clone(allocated);
     const failed = d.nbl(pool);
+    const secondAllocated = d.nbl(pool);
     d.environment({ kind: "tcpipStack", ready: false });
     d.transportSend(h, failed);
     d.environment({ kind: "tcpipStack", ready: true });
@@ -204,13 +222,14 @@ describe("leaks at driver unload", () => {
     const unload = d.environment({ kind: "driverUnload" });
     expect(unload.events).toEqual([]);
     expect(unload.findings).toEqual([
-      { ruleId: "handle-create/destroy-when-done", message: `1 injection handle(s) never destroyed (FwpsInjectionHandleDestroy0) at driver unload: ${h}` },
-      { ruleId: "inject/caller-owns-after-failure", message: `1 NBL(s) whose injection failed and that the driver never freed at driver unload: ${failed}` },
-      { ruleId: "allocate-nbl/free-after-injection", message: `1 NBL(s) from FwpsAllocateNetBufferAndNetBufferList0 never freed (FwpsFreeNetBufferList0) at driver unload: ${allocated}` },
-      { ruleId: "clone-nbl/not-held", message: `1 clone(s) from FwpsAllocateCloneNetBufferList0 never freed (FwpsFreeCloneNetBufferList0) at driver unload: ${clone}` },
-      { ruleId: "clone-stream/free-each-clone", message: `1 completed FwpsCloneStreamData0 clone(s) never freed (FwpsFreeCloneNetBufferList0) at driver unload: ${injected}` },
-      { ruleId: "clone-stream/discard-if-not-injected", message: `1 cloned stream chain(s) neither injected nor discarded (FwpsDiscardClonedStreamData0) at driver unload: [${notInjected.join(", ")}]` },
-      { ruleId: "pend/completed-by-unload", message: "1 pended operation(s) never completed (FwpsCompleteOperation0) at driver unload: pc1 (completion handle ch1)" },
+      { ruleId: "handle-create/destroy-when-done", message: `${h}: injection handle never destroyed (FwpsInjectionHandleDestroy0) at driver unload` },
+      { ruleId: "inject/caller-owns-after-failure", message: `${failed}: NBL whose injection failed and that the driver never freed at driver unload` },
+      { ruleId: "allocate-nbl/free-after-injection", message: `${allocated}: NBL from FwpsAllocateNetBufferAndNetBufferList0 never freed (FwpsFreeNetBufferList0) at driver unload` },
+      { ruleId: "allocate-nbl/free-after-injection", message: `${secondAllocated}: NBL from FwpsAllocateNetBufferAndNetBufferList0 never freed (FwpsFreeNetBufferList0) at driver unload` },
+      { ruleId: "clone-nbl/not-held", message: `${clone}: clone from FwpsAllocateCloneNetBufferList0 never freed (FwpsFreeCloneNetBufferList0) at driver unload` },
+      { ruleId: "clone-stream/free-each-clone", message: `${injected}: completed FwpsCloneStreamData0 clone never freed (FwpsFreeCloneNetBufferList0) at driver unload` },
+      { ruleId: "clone-stream/discard-if-not-injected", message: `[${notInjected.join(", ")}]: cloned stream chain neither injected nor discarded (FwpsDiscardClonedStreamData0) at driver unload` },
+      { ruleId: "pend/completed-by-unload", message: "pc1 (completion handle ch1): pended operation never completed (FwpsCompleteOperation0) at driver unload" },
     ]);
   });
 

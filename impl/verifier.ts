@@ -21,6 +21,7 @@ export const CALLER_RULE = {
   injectIrql: "inject/irql",
   callerOwnsAfterFailure: "inject/caller-owns-after-failure",
   injectFlagsZero: "inject/flags-zero",
+  completionFnNotNull: "inject/completion-fn-not-null",
   nblNotInFlight: "inject/nbl-not-in-flight",
   freeStreamClone: "completion/free-stream-clone",
   ipVersionMatchesHandle: "network-inject/ip-version-matches-handle",
@@ -75,9 +76,6 @@ export type CallerRuleId = (typeof CALLER_RULE)[keyof typeof CALLER_RULE];
 /** Where findings go. */
 export type FindingListener = (ruleId: string, message: string) => void;
 
-/** How many leaked objects a leak finding names before it says "and N more". */
-const LEAK_NAMES_SHOWN = 12;
-
 /**
  * Collects the findings of one event at a time: each rule id at most once per event, rules a
  * variant is built to miss dropped, nothing at all when the verifier is off.
@@ -108,11 +106,10 @@ export class Verifier {
     this.listener(ruleId, message);
   }
 
-  /** Reports leaked objects at unload as one finding per rule, naming the objects. */
+  /** Reports leaked objects at unload: one finding per object, naming it. */
   reportLeaks(ruleId: CallerRuleId, what: string, names: readonly string[]): void {
-    if (names.length === 0) return;
-    const shown = names.slice(0, LEAK_NAMES_SHOWN).join(", ");
-    const more = names.length > LEAK_NAMES_SHOWN ? ` and ${names.length - LEAK_NAMES_SHOWN} more` : "";
-    this.report(ruleId, `${names.length} ${what} at driver unload: ${shown}${more}`);
+    if (!this.enabled || names.length === 0) return;
+    if (this.suppressed !== null && this.suppressed.has(ruleId)) return;
+    for (const name of names) this.listener(ruleId, `${name}: ${what} at driver unload`);
   }
 }

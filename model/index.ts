@@ -8,11 +8,20 @@ import { RULES } from "../spec/rules.ts";
 import type { Platform } from "../spec/vocabulary.ts";
 import { initialState, type ModelState } from "./state.ts";
 import { step } from "./step.ts";
-import type { Violation } from "./judge.ts";
+import type { PortabilityNote, Violation } from "./judge.ts";
 
 export { initialState, describe, type ModelState, type ModelView, type ModelOptions } from "./state.ts";
-export { step, expectedResult, injectionStateOf, type StepResult } from "./step.ts";
-export { statusAllowed, describeAllowed, type Violation, type Party, type Expectation, type StatusExpectation } from "./judge.ts";
+export { step, expectedResult, injectionStateOf, injectionStateAnswers, type StepResult } from "./step.ts";
+export {
+  statusAllowed,
+  describeAllowed,
+  type Violation,
+  type Party,
+  type Expectation,
+  type StatusExpectation,
+  type PortabilityNote,
+  type InjectionStateAnswer,
+} from "./judge.ts";
 
 /** What the engine still owes at a point of a run. */
 export interface Obligations {
@@ -26,13 +35,13 @@ export interface Obligations {
 export function obligations(state: ModelState): Obligations {
   const injections = [...state.injections.values()];
   return {
-    completions: injections.flatMap((injection) =>
+    completions: injections.filter((injection) => !injection.unjudged).flatMap((injection) =>
       injection.owed.map((netBufferList) => ({ netBufferList, completionContext: injection.completionContext, injectionHandle: injection.handle, fn: injection.fn })),
     ),
     blockedDestroys: [...state.blockedDestroys.values()].map((blocked) => ({
       callId: blocked.callId,
       injectionHandle: blocked.handle,
-      waitingFor: blocked.handle === null ? 0 : injections.filter((injection) => injection.handle === blocked.handle).reduce((sum, injection) => sum + injection.owed.length, 0),
+      waitingFor: blocked.handle === null ? 0 : injections.filter((injection) => injection.handle === blocked.handle && !injection.unjudged).reduce((sum, injection) => sum + injection.owed.length, 0),
     })),
   };
 }
@@ -47,6 +56,8 @@ export interface CheckOptions {
 /** What a whole-trace check found. */
 export interface CheckResult {
   readonly violations: Violation[];
+  /** Portability notes: inputs the pages are silent on, where engines may differ (never failures). */
+  readonly notes: PortabilityNote[];
   /** Rule id -> how many times its premise was reached (engine rules) or its misuse committed (caller rules). */
   readonly exercised: ReadonlyMap<string, number>;
   readonly state: ModelState;
@@ -56,14 +67,16 @@ export interface CheckResult {
 export function checkTrace(events: readonly TraceEvent[], options: CheckOptions = {}): CheckResult {
   let state = initialState(options.platform === undefined ? {} : { platform: options.platform });
   const violations: Violation[] = [];
+  const notes: PortabilityNote[] = [];
   const exercised = new Map<string, number>();
   events.forEach((event, index) => {
     const result = step(state, event, options.lines?.[index] ?? index + 1);
     state = result.state;
     violations.push(...result.violations);
+    notes.push(...result.notes);
     for (const ruleId of result.exercised) exercised.set(ruleId, (exercised.get(ruleId) ?? 0) + 1);
   });
-  return { violations, exercised, state };
+  return { violations, notes, exercised, state };
 }
 
 /** The ids of the catalogue's rules that the model checks. */

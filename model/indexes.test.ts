@@ -16,7 +16,7 @@ function scanned(state: ModelState) {
   const owedBy = new Map<string, string[]>();
   for (const injection of injections) for (const id of new Set(injection.owed)) owedBy.set(id, [...(owedBy.get(id) ?? []), injection.id]);
   const owedThrough = new Map<string, number>();
-  for (const injection of injections) if (injection.owed.length > 0) owedThrough.set(injection.handle, (owedThrough.get(injection.handle) ?? 0) + injection.owed.length);
+  for (const injection of injections) if (injection.owed.length > 0 && !injection.unjudged) owedThrough.set(injection.handle, (owedThrough.get(injection.handle) ?? 0) + injection.owed.length);
   const liveClones = new Map<string, number>();
   for (const nbl of state.nbls.values()) if (!nbl.freed && nbl.parent !== null) liveClones.set(nbl.parent, (liveClones.get(nbl.parent) ?? 0) + 1);
   const chainByMembers = new Map<string, string>();

@@ -18,6 +18,19 @@ export interface Violation {
   readonly position: number;
   /** Misuse that bug-checks the machine. */
   readonly fatal?: boolean;
+  /** The object a leak violation is about (one violation per leaked object). */
+  readonly object?: string;
+}
+
+/**
+ * A portability note: an input the pages are silent on, where engines may differ (success or a
+ * parameter error are both accepted). Never a failure; reported beside the violations.
+ */
+export interface PortabilityNote {
+  /** The decision of spec/decisions.ts that accepts both answers. */
+  readonly decisionId: string;
+  readonly message: string;
+  readonly position: number;
 }
 
 /** The results the documentation allows for a call that returns an NTSTATUS. */
@@ -31,12 +44,29 @@ export interface StatusExpectation {
   readonly ruleId: RuleId;
   /** For FwpsInjectionHandleDestroy0: whether the call must block (injections through the handle are in flight). */
   readonly mustBlock?: boolean;
+  /** True when the call is misuse with no documented reply: any result is accepted, and a success owes nothing judged. */
+  readonly unjudged?: boolean;
+}
+
+/** One answer of FwpsQueryPacketInjectionState0 the documentation allows, with the injectionContext it goes with. */
+export interface InjectionStateAnswer {
+  readonly injectionState: string;
+  /** The injectionContext a returned one must equal for this state (null: none is judged). */
+  readonly injectionContext: string | null;
 }
 
 /** What a call may return: a status, an injection state, or nothing the model judges. */
 export type Expectation =
   | StatusExpectation
-  | { readonly kind: "injectionState"; readonly injectionState: string | null; readonly injectionContext: string | null; readonly ruleId: RuleId }
+  | {
+      readonly kind: "injectionState";
+      /** The state the digest's Q1 gives (the first of `answers`). */
+      readonly injectionState: string | null;
+      readonly injectionContext: string | null;
+      /** Every answer accepted (decisions query/after-completion, query/clone-of-injected), the Q1 one first. */
+      readonly answers: readonly InjectionStateAnswer[];
+      readonly ruleId: RuleId;
+    }
   | { readonly kind: "void" };
 
 /** Whether `status` is allowed by `expectation`. */
@@ -56,7 +86,9 @@ export function describeAllowed(expectation: StatusExpectation): string {
 export class Judge {
   readonly violations: Violation[] = [];
   readonly exercised: string[] = [];
-  private callerBroken = false;
+  readonly notes: PortabilityNote[] = [];
+  /** The caller rules broken at this event so far, in order. */
+  readonly brokenCallerRules: RuleId[] = [];
 
   constructor(readonly position: number) {}
 
@@ -73,7 +105,7 @@ export class Judge {
     if (!broken) return true;
     if (party === "caller") {
       this.exercise(ruleId);
-      this.callerBroken = true;
+      if (!this.brokenCallerRules.includes(ruleId)) this.brokenCallerRules.push(ruleId);
     }
     if (this.violations.some((violation) => violation.ruleId === ruleId)) return false;
     this.violations.push({
@@ -88,7 +120,20 @@ export class Judge {
 
   /** Whether the caller broke a rule at this event so far (misuse: the engine's answer is then not judged unless documented). */
   get misuse(): boolean {
-    return this.callerBroken;
+    return this.brokenCallerRules.length > 0;
+  }
+
+  /** Reports one leaked object under `ruleId` (a caller obligation): one violation per object, not per rule. */
+  leak(ruleId: RuleId, object: string, message: string): void {
+    this.exercise(ruleId);
+    if (this.violations.some((violation) => violation.ruleId === ruleId && violation.object === object)) return;
+    this.violations.push({ ruleId, party: ruleById(ruleId)?.obliged ?? "model", message, position: this.position, object });
+  }
+
+  /** Records a portability note (decision `decisionId` accepted an answer engines may give differently). */
+  note(decisionId: string, message: string): void {
+    if (this.notes.some((note) => note.decisionId === decisionId)) return;
+    this.notes.push({ decisionId, message, position: this.position });
   }
 
   /** Reports a bug in the model itself. */

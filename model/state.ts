@@ -17,6 +17,8 @@ export type HandleState = "open" | "closing" | "destroyed";
 /** An injection handle. */
 export interface InjectionHandle {
   readonly id: string;
+  /** The id and the creation it came from (`h1#3`): an id reused after a destroy names a new handle (decision ids/reused-after-free). */
+  readonly key: string;
   readonly addressFamily: string;
   /** The FWPS_INJECTION_TYPE_* names it was created with; empty for flags = 0. */
   readonly types: readonly string[];
@@ -29,6 +31,8 @@ export type NblOrigin = "allocated" | "clone" | "streamClone" | "indicated";
 /** One successful injection of an NBL: through which handle, and with which injectionContext. */
 export interface InjectionMark {
   readonly handle: string;
+  /** The key of the handle (InjectionHandle.key): tells a reused handle id from the handle injected through. */
+  readonly handleKey: string;
   readonly injectionContext: string | null;
 }
 
@@ -66,6 +70,10 @@ export interface PendingInjection {
   readonly id: string;
   readonly fn: string;
   readonly handle: string;
+  /** The key of the handle (InjectionHandle.key). */
+  readonly handleKey: string;
+  /** Accepted through a dead handle (misuse with no documented reply): its completions are accepted but never owed. */
+  readonly unjudged: boolean;
   readonly completionContext: string | null;
   readonly nbls: readonly string[];
   /** NBLs whose completion has not come yet. */
@@ -99,6 +107,10 @@ export interface CompletionHandle {
   /** The packet indicated with the classify (the one a RECV_ACCEPT callout clones). */
   readonly netBufferList: string | null;
   readonly pended: boolean;
+  /** RECV_ACCEPT only: the clone of the packet the driver injected successfully, if any. */
+  readonly reinjectedClone: string | null;
+  /** RECV_ACCEPT only: whether the pend was completed, and with which NBL (null for NULL). */
+  readonly completedWith: { readonly netBufferList: string | null } | null;
 }
 
 /** A successful FwpsPendOperation0. */
@@ -137,6 +149,8 @@ export interface ModelState {
   readonly returnedCalls: PersistentSet;
   /** Counter for injection ids. */
   readonly injectionCount: number;
+  /** Counter of successful handle creations (the serial in InjectionHandle.key). */
+  readonly handleCount: number;
   readonly unloaded: boolean;
   // Indexes: what a scan of the tables above would find, kept up to date by every step (see step.ts).
   /** NBL id -> the pending injections that owe its completion, oldest first. */
@@ -145,8 +159,10 @@ export interface ModelState {
   readonly owedThrough: PersistentMap<number>;
   /** NBL id -> how many live (not freed) NBLs name it as their parent. */
   readonly liveClones: PersistentMap<number>;
-  /** Members of a cloned chain (JSON of the id list) -> the first chain with exactly those members. */
+  /** Members of a cloned chain (JSON of the id list) -> the newest chain with exactly those members. */
   readonly chainByMembers: PersistentMap<string>;
+  /** Packet NBL id of a RECV_ACCEPT classify -> its completion handle (to pair the reinjected clone with the completion). */
+  readonly recvAcceptByPacket: PersistentMap<string>;
 }
 
 /** Settings of a model run. */
@@ -172,11 +188,13 @@ export function initialState(options: ModelOptions = {}): ModelState {
     blockedDestroys: PersistentMap.empty(),
     returnedCalls: PersistentMap.empty(),
     injectionCount: 0,
+    handleCount: 0,
     unloaded: false,
     owedBy: PersistentMap.empty(),
     owedThrough: PersistentMap.empty(),
     liveClones: PersistentMap.empty(),
     chainByMembers: PersistentMap.empty(),
+    recvAcceptByPacket: PersistentMap.empty(),
   };
 }
 
@@ -201,11 +219,13 @@ export function updated(state: ModelState, changes: Partial<ModelState>): ModelS
     blockedDestroys: changes.blockedDestroys ?? state.blockedDestroys,
     returnedCalls: changes.returnedCalls ?? state.returnedCalls,
     injectionCount: changes.injectionCount ?? state.injectionCount,
+    handleCount: changes.handleCount ?? state.handleCount,
     unloaded: changes.unloaded ?? state.unloaded,
     owedBy: changes.owedBy ?? state.owedBy,
     owedThrough: changes.owedThrough ?? state.owedThrough,
     liveClones: changes.liveClones ?? state.liveClones,
     chainByMembers: changes.chainByMembers ?? state.chainByMembers,
+    recvAcceptByPacket: changes.recvAcceptByPacket ?? state.recvAcceptByPacket,
   };
 }
 

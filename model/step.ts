@@ -5,8 +5,18 @@
  */
 import type { CallEvent, TraceEvent } from "../spec/events.ts";
 import type { RuleId } from "../spec/rules.ts";
-import { INJECTION_TYPES, MEMORY_ALLOCATION_ALIGNMENT, PENDABLE_LAYERS, STATUS, STREAM_LAYERS } from "../spec/vocabulary.ts";
-import { Judge, describeAllowed, statusAllowed, type Expectation, type StatusExpectation, type Violation } from "./judge.ts";
+import type { DecisionId } from "../spec/decisions.ts";
+import {
+  HEADER_INJECTION_TYPES,
+  INJECTION_TYPES,
+  MEMORY_ALLOCATION_ALIGNMENT,
+  PARAMETER_ERROR_STATUSES,
+  PENDABLE_LAYERS,
+  RESOURCE_FAILURE_STATUSES,
+  STATUS,
+  STREAM_LAYERS,
+} from "../spec/vocabulary.ts";
+import { Judge, describeAllowed, statusAllowed, type Expectation, type InjectionStateAnswer, type PortabilityNote, type StatusExpectation, type Violation } from "./judge.ts";
 import {
   nblWith,
   newNbl,
@@ -15,6 +25,7 @@ import {
   type InjectionHandle,
   type InjectionMark,
   type ClonedChain,
+  type CompletionHandle,
   type ModelState,
   type NetBufferList,
   type PendingInjection,
@@ -24,6 +35,8 @@ import {
 export interface StepResult {
   readonly state: ModelState;
   readonly violations: readonly Violation[];
+  /** Inputs the pages are silent on, where engines may differ (never failures). */
+  readonly notes: readonly PortabilityNote[];
   /** Rule ids whose premise this event reached (engine rules) or whose misuse it committed (caller rules). */
   readonly exercised: readonly string[];
 }
@@ -84,41 +97,65 @@ function owedThrough(state: ModelState, handleId: string): number {
 
 /** The injections through a handle that still owe completions, oldest first (a scan: for messages only). */
 function injectionsThrough(state: ModelState, handleId: string): PendingInjection[] {
-  return [...state.injections.values()].filter((injection) => injection.handle === handleId && injection.owed.length > 0);
+  return [...state.injections.values()].filter((injection) => injection.handle === handleId && !injection.unjudged && injection.owed.length > 0);
 }
 
 /** A documented failure that applies to a call. */
 interface DocumentedFailure {
   readonly statuses: readonly string[];
   readonly ruleId: RuleId;
+  /** The caller rule this failure is the documented reply to, when the failure answers a misuse (decision reply/documented-misuse-reply). */
+  readonly answers?: RuleId;
+}
+
+/** An input the pages are silent on: success and a parameter error are both accepted, with a portability note. */
+interface SilentInput {
+  readonly decisionId: DecisionId;
+  readonly message: string;
 }
 
 /** The situation a call is made in, from which the allowed results follow (semantics.md, "The engine's result"). */
 interface Situation {
   readonly failures: readonly DocumentedFailure[];
-  readonly deadHandle?: boolean;
+  /** The call allocates: a resource failure is accepted, and required while resources are exhausted (decision reply/resource-failure). */
   readonly allocates?: boolean;
+  /** The call queues work (an injection, a pend): a resource failure is accepted, never required. */
+  readonly queues?: boolean;
+  readonly silent?: readonly SilentInput[];
   readonly successRule: RuleId;
 }
 
+/** Any result at all: the call is misuse with no documented reply (decision reply/misuse-unconstrained). */
+const unjudged = (ruleId: RuleId): StatusExpectation => ({ kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: true, ruleId, unjudged: true });
+
 function expectationFor(state: ModelState, judge: Judge, situation: Situation): StatusExpectation {
+  const answered = new Set(situation.failures.flatMap((failure) => (failure.answers === undefined ? [] : [failure.answers])));
+  if (judge.brokenCallerRules.some((ruleId) => !answered.has(ruleId))) return unjudged(situation.successRule);
+  const resources = situation.allocates === true || situation.queues === true ? RESOURCE_FAILURE_STATUSES : [];
+  const exhausted = situation.allocates === true && state.resourcesExhausted;
   if (situation.failures.length > 0) {
     for (const failure of situation.failures) judge.exercise(failure.ruleId);
+    if (exhausted) judge.exercise("resources/exhausted");
     return {
       kind: "status",
-      allowed: [...new Set(situation.failures.flatMap((failure) => failure.statuses))],
-      otherFailureAllowed: false,
+      allowed: [...new Set([...situation.failures.flatMap((failure) => failure.statuses), ...resources])],
+      otherFailureAllowed: exhausted,
       ruleId: situation.failures[0]!.ruleId,
     };
   }
-  if (situation.deadHandle === true) return { kind: "status", allowed: [], otherFailureAllowed: true, ruleId: "handle/no-use-after-destroy" };
-  if (judge.misuse) return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: true, ruleId: situation.successRule };
-  if (situation.allocates === true && state.resourcesExhausted) {
+  if (exhausted) {
     judge.exercise("resources/exhausted");
     return { kind: "status", allowed: [], otherFailureAllowed: true, ruleId: "resources/exhausted" };
   }
   judge.exercise(situation.successRule);
-  return { kind: "status", allowed: [STATUS.SUCCESS], otherFailureAllowed: false, ruleId: situation.successRule };
+  const silent = situation.silent ?? [];
+  for (const input of silent) judge.note(input.decisionId, input.message);
+  return {
+    kind: "status",
+    allowed: [STATUS.SUCCESS, ...resources, ...(silent.length > 0 ? PARAMETER_ERROR_STATUSES : [])],
+    otherFailureAllowed: false,
+    ruleId: situation.successRule,
+  };
 }
 
 /** Judges the status a call returned; returns it (undefined when the call returned nothing). */
@@ -139,8 +176,10 @@ function judgeStatus(judge: Judge, fn: string, expectation: StatusExpectation, r
 function situationOfCreate(state: ModelState, call: Call<"FwpsInjectionHandleCreate0">, judge: Judge): Situation {
   const { addressFamily, flags } = call.args;
   judge.require("handle-create/irql", call.irql !== "PASSIVE_LEVEL", `FwpsInjectionHandleCreate0 called at ${call.irql}`);
-  judge.require("handle-create/address-family", !KNOWN_FAMILIES.includes(addressFamily), `addressFamily ${addressFamily} is not AF_UNSPEC, AF_INET or AF_INET6`);
-  const unknownFlags = flags.filter((flag) => !(INJECTION_TYPES as readonly string[]).includes(flag));
+  // Types fwpsk.h defines beyond the page's four are accepted with any family (decision create/header-injection-types).
+  const headerTypes = flags.some((flag) => (HEADER_INJECTION_TYPES as readonly string[]).includes(flag));
+  judge.require("handle-create/address-family", !headerTypes && !KNOWN_FAMILIES.includes(addressFamily), `addressFamily ${addressFamily} is not AF_UNSPEC, AF_INET or AF_INET6`);
+  const unknownFlags = flags.filter((flag) => !(INJECTION_TYPES as readonly string[]).includes(flag) && !(HEADER_INJECTION_TYPES as readonly string[]).includes(flag));
   judge.require("handle-create/flags", unknownFlags.length > 0, () => `flags ${unknownFlags.join(" | ")} is not an FWPS_INJECTION_TYPE_* value`);
   judge.require(
     "handle-create/network-handle-per-family",
@@ -164,8 +203,9 @@ function handleCreate(state: ModelState, call: Call<"FwpsInjectionHandleCreate0"
     return state;
   }
   judge.require(expectation.ruleId, liveHandle(state, id) !== undefined, `FwpsInjectionHandleCreate0 returned ${id}, which is already a live handle`);
-  const handle: InjectionHandle = { id, addressFamily: call.args.addressFamily, types: [...new Set(call.args.flags)], state: "open" };
-  return updated(state, { handles: state.handles.set(id, handle) });
+  // A reused id (the old handle destroyed) is a new handle (decision ids/reused-after-free).
+  const handle: InjectionHandle = { id, key: `${id}#${state.handleCount + 1}`, addressFamily: call.args.addressFamily, types: [...new Set(call.args.flags)], state: "open" };
+  return updated(state, { handles: state.handles.set(id, handle), handleCount: state.handleCount + 1 });
 }
 
 function handleDestroy(state: ModelState, call: Call<"FwpsInjectionHandleDestroy0">, judge: Judge, callId: string | undefined): ModelState {
@@ -266,9 +306,15 @@ function callerChecksOfInject(state: ModelState, call: InjectCall, judge: Judge,
   const family = familyOfInject(call.fn);
   judge.require("inject/irql", !atMostDispatch(call.irql), `${call.fn} called at ${call.irql}`);
   judge.require("inject/flags-zero", call.args.flags !== 0, `${call.fn} flags is ${call.args.flags}; the parameter is reserved and must be zero`);
+  judge.require("inject/completion-fn-not-null", call.args.completionFn === null, `${call.fn} completionFn is NULL; the engine calls it when the injection completes`);
   for (const id of injectedIds(call)) {
     const nbl = requireUsableNbl(judge, nblArgument(state, id), "netBufferList");
     if (nbl !== undefined) judge.require("inject/nbl-not-in-flight", nbl.inFlight !== null, `${nbl.id} is still in flight from an earlier injection`);
+    const classify = nbl === undefined ? undefined : recvAcceptClassifyOf(state, nbl);
+    if (nbl !== undefined && classify?.completedWith != null) {
+      const completedWith = classify.completedWith.netBufferList;
+      judge.require("complete/recv-accept-clone", completedWith !== nbl.id, `${nbl.id}, a clone of the packet pended at ${classify.layerId}, is injected, but FwpsCompleteOperation0 was passed ${completedWith ?? "NULL"}, not this clone`);
+    }
   }
   if (handle === undefined) return;
   switch (family) {
@@ -312,6 +358,25 @@ function callerChecksOfInject(state: ModelState, call: InjectCall, judge: Judge,
   }
 }
 
+/** The pended RECV_ACCEPT classify whose packet `nbl` is a clone of, if any (decision recv-accept/null-nbl). */
+function recvAcceptClassifyOf(state: ModelState, nbl: NetBufferList): CompletionHandle | undefined {
+  if (nbl.origin !== "clone" || nbl.parent === null) return undefined;
+  const id = state.recvAcceptByPacket.get(nbl.parent);
+  const classify = id === undefined ? undefined : state.completionHandles.get(id);
+  return classify?.pended === true && classify.netBufferList === nbl.parent ? classify : undefined;
+}
+
+/** A successful injection of clones of a pended RECV_ACCEPT packet: remembers the first reinjected clone. */
+function recvAcceptReinjection(state: ModelState, nbls: readonly NetBufferList[]): ModelState {
+  let next = state;
+  for (const nbl of nbls) {
+    const classify = recvAcceptClassifyOf(next, nbl);
+    if (classify === undefined || classify.reinjectedClone !== null) continue;
+    next = updated(next, { completionHandles: next.completionHandles.set(classify.id, { ...classify, reinjectedClone: nbl.id }) });
+  }
+  return next;
+}
+
 function documentedFailuresOfInject(state: ModelState, call: InjectCall, handle: InjectionHandle | undefined): DocumentedFailure[] {
   const family = familyOfInject(call.fn);
   const failures: DocumentedFailure[] = [];
@@ -323,12 +388,27 @@ function documentedFailuresOfInject(state: ModelState, call: InjectCall, handle:
   if (call.fn === "FwpsStreamInjectAsync0") {
     const { streamFlags, completionFn, netBufferList } = call.args;
     if (badDisconnectFlags(streamFlags)) failures.push({ statuses: [STATUS.FWP_INVALID_PARAMETER], ruleId: "stream-inject/disconnect-flags" });
-    if (completionFn === null) failures.push({ statuses: [STATUS.FWP_NULL_POINTER], ruleId: "stream-inject/null-completion-fn" });
+    if (completionFn === null) failures.push({ statuses: [STATUS.FWP_NULL_POINTER], ruleId: "stream-inject/null-completion-fn", answers: "inject/completion-fn-not-null" });
     if (netBufferList === null && !hasDisconnect(streamFlags)) {
       failures.push({ statuses: [STATUS.FWP_NULL_POINTER, STATUS.FWP_INVALID_PARAMETER], ruleId: "stream-inject/null-nbl-disconnect" });
     }
   }
   return failures;
+}
+
+/** Inputs of an inject call the pages are silent on (decisions silent/*). */
+function silentInputsOfInject(call: InjectCall, handle: InjectionHandle | undefined): SilentInput[] {
+  const silent: SilentInput[] = [];
+  if (call.fn === "FwpsStreamInjectAsync0" && call.args.netBufferList !== null && call.args.dataLength === 0) {
+    silent.push({ decisionId: "silent/zero-length-stream-data", message: `${call.fn} of 0 bytes of data: the pages do not say whether engines accept it` });
+  }
+  if ((call.fn === "FwpsInjectTransportSendAsync0" || call.fn === "FwpsInjectTransportReceiveAsync0" || call.fn === "FwpsInjectForwardAsync0") && handle !== undefined) {
+    const family = call.args.addressFamily;
+    if (IP_FAMILIES.includes(handle.addressFamily) && IP_FAMILIES.includes(family) && family !== handle.addressFamily) {
+      silent.push({ decisionId: "silent/per-call-family-differs", message: `${call.fn} with ${family} through ${handle.id}, an ${handle.addressFamily} handle: the pages do not say what engines do` });
+    }
+  }
+  return silent;
 }
 
 /** The caller checks of an inject call and the situation its result is judged in. */
@@ -347,7 +427,8 @@ function situationOfInject(state: ModelState, call: InjectCall, judge: Judge): S
   const zeroFlagsHandle = familyOfInject(call.fn) !== "network" && handle !== undefined && handle.types.length === 0;
   return {
     failures: documentedFailuresOfInject(state, call, handle),
-    deadHandle: handle === undefined,
+    queues: true,
+    silent: silentInputsOfInject(call, handle),
     successRule: zeroFlagsHandle ? "handle-create/flags-zero-types" : "inject/success",
     handle,
     liveNbls,
@@ -372,17 +453,22 @@ function inject(state: ModelState, call: InjectCall, judge: Judge): ModelState {
   }
   if (nonNull.length === 0) return state; // a NULL-NBL disconnect owes no completion (S4)
   const injectionId = `inj${state.injectionCount + 1}`;
+  const handle = situation.handle;
+  const handleKey = handle === undefined ? `dead:${handleId}` : handle.key;
   const injection: PendingInjection = {
     id: injectionId,
     fn: call.fn,
     handle: handleId ?? "NULL",
+    handleKey,
+    // Accepted through a dead handle: misuse with no documented reply, so nothing is owed (decision reply/misuse-unconstrained).
+    unjudged: handle === undefined,
     completionContext: call.args.completionContext,
     nbls: nonNull,
     owed: nonNull,
     reportedMissing: false,
   };
-  const mark: InjectionMark = { handle: handleId ?? "NULL", injectionContext: call.args.injectionContext };
-  let next = state;
+  const mark: InjectionMark = { handle: handleId ?? "NULL", handleKey, injectionContext: call.args.injectionContext };
+  let next = recvAcceptReinjection(state, liveNbls);
   for (const nbl of liveNbls) {
     const injected = nblWith(nbl, {
       inFlight: injectionId,
@@ -401,7 +487,7 @@ function inject(state: ModelState, call: InjectCall, judge: Judge): ModelState {
     injections: next.injections.set(injectionId, injection),
     injectionCount: state.injectionCount + 1,
     owedBy,
-    owedThrough: next.owedThrough.set(injection.handle, owedThroughHandle),
+    owedThrough: injection.unjudged ? next.owedThrough : next.owedThrough.set(injection.handle, owedThroughHandle),
   });
 }
 
@@ -453,7 +539,11 @@ function completion(state: ModelState, event: Extract<TraceEvent, { kind: "compl
     `completion for ${id} with context ${String(event.completionContext)}; its ${injection.fn} passed ${String(injection.completionContext)}`,
   );
   const handle = state.handles.get(injection.handle);
-  judge.require("handle-destroy/no-completion-after-return", handle?.state === "destroyed", `completion for ${id}, injected through ${injection.handle}, after FwpsInjectionHandleDestroy0(${injection.handle}) returned`);
+  // The handle injected through is destroyed once its destroy returned, even if its id now names a new handle.
+  const destroyed = handle === undefined || handle.key !== injection.handleKey || handle.state === "destroyed";
+  if (!injection.unjudged) {
+    judge.require("handle-destroy/no-completion-after-return", destroyed, `completion for ${id}, injected through ${injection.handle}, after FwpsInjectionHandleDestroy0(${injection.handle}) returned`);
+  }
   const owed = injection.owed.filter((owedId) => owedId !== id);
   const injections = owed.length === 0 ? state.injections.delete(injection.id) : state.injections.set(injection.id, { ...injection, owed });
   const stillOwedBy = owedById!.filter((injectionId) => injectionId !== injection.id);
@@ -461,7 +551,11 @@ function completion(state: ModelState, event: Extract<TraceEvent, { kind: "compl
   const indexed = updated(state, {
     injections,
     owedBy: stillOwedBy.length === 0 ? state.owedBy.delete(id) : state.owedBy.set(id, stillOwedBy),
-    owedThrough: stillOwedThrough === 0 ? state.owedThrough.delete(injection.handle) : state.owedThrough.set(injection.handle, stillOwedThrough),
+    owedThrough: injection.unjudged
+      ? state.owedThrough
+      : stillOwedThrough === 0
+        ? state.owedThrough.delete(injection.handle)
+        : state.owedThrough.set(injection.handle, stillOwedThrough),
   });
   const nbl = state.nbls.get(id);
   return nbl === undefined ? indexed : withNbl(indexed, nblWith(nbl, { inFlight: nbl.inFlight === injection.id ? null : nbl.inFlight, completed: true }));
@@ -471,7 +565,7 @@ function completion(state: ModelState, event: Extract<TraceEvent, { kind: "compl
 function judgeOwed(state: ModelState, judge: Judge): ModelState {
   let injections = state.injections;
   for (const injection of state.injections.values()) {
-    if (injection.owed.length === 0 || injection.reportedMissing) continue;
+    if (injection.owed.length === 0 || injection.reportedMissing || injection.unjudged) continue;
     judge.require(missingCompletionRule(state, injection), true, `${injection.fn} through ${injection.handle} returned STATUS_SUCCESS but no completion came for ${injection.owed.join(", ")}`);
     injections = injections.set(injection.id, { ...injection, reportedMissing: true });
   }
@@ -486,26 +580,27 @@ function judgeOwed(state: ModelState, judge: Judge): ModelState {
   return updated(state, { injections, blockedDestroys });
 }
 
-/** At driverUnload: what the driver leaked. */
+/** At driverUnload: what the driver leaked, one violation per leaked object (decision leak/one-per-object). */
 function judgeLeaks(state: ModelState, judge: Judge): void {
   for (const handle of state.handles.values()) {
-    judge.require("handle-create/destroy-when-done", handle.state !== "destroyed", `${handle.id} is still ${handle.state === "closing" ? "being destroyed" : "open"} at unload`);
+    if (handle.state !== "destroyed") judge.leak("handle-create/destroy-when-done", handle.id, `injection handle ${handle.id} is still ${handle.state === "closing" ? "being destroyed" : "open"} at unload`);
   }
-  const leaks = new Map<RuleId, string[]>();
-  const leak = (ruleId: RuleId, what: string) => leaks.set(ruleId, [...(leaks.get(ruleId) ?? []), what]);
   const undiscardedChains = new Set<string>();
   for (const nbl of state.nbls.values()) {
     if (nbl.freed || nbl.inFlight !== null || nbl.origin === "indicated") continue;
-    if (nbl.lastInjectFailed) leak("inject/caller-owns-after-failure", nbl.id);
-    else if (nbl.origin === "allocated") leak("allocate-nbl/free-after-injection", nbl.id);
-    else if (nbl.origin === "clone") leak("clone-nbl/not-held", nbl.id);
-    else if (nbl.completed || nbl.injections !== null) leak("clone-stream/free-each-clone", nbl.id);
+    if (nbl.lastInjectFailed) judge.leak("inject/caller-owns-after-failure", nbl.id, `${nbl.id}, whose injection failed, is not freed at unload`);
+    else if (nbl.origin === "allocated") judge.leak("allocate-nbl/free-after-injection", nbl.id, `allocated NBL ${nbl.id} is not freed at unload`);
+    else if (nbl.origin === "clone") judge.leak("clone-nbl/not-held", nbl.id, `clone ${nbl.id} is not freed at unload`);
+    else if (nbl.completed || nbl.injections !== null) judge.leak("clone-stream/free-each-clone", nbl.id, `stream clone ${nbl.id} is not freed at unload`);
     else if (nbl.chain !== null) undiscardedChains.add(nbl.chain);
   }
-  for (const chain of undiscardedChains) leak("clone-stream/discard-if-not-injected", `chain ${state.chains.get(chain)?.members.join(" -> ") ?? chain}`);
-  for (const [ruleId, what] of leaks) judge.require(ruleId, true, `not freed at unload: ${what.join(", ")}`);
-  const open = [...state.pends.values()].filter((pend) => !pend.completed);
-  judge.require("pend/completed-by-unload", open.length > 0, () => `pended and never completed: ${open.map((pend) => pend.completionContext).join(", ")}`);
+  for (const chain of undiscardedChains) {
+    const members = state.chains.get(chain)?.members.join(" -> ") ?? chain;
+    judge.leak("clone-stream/discard-if-not-injected", members, `cloned chain ${members} is neither injected nor discarded at unload`);
+  }
+  for (const pend of state.pends.values()) {
+    if (!pend.completed) judge.leak("pend/completed-by-unload", pend.completionContext, `pend ${pend.completionContext} is never completed`);
+  }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -554,7 +649,9 @@ function situationOfAllocate(state: ModelState, call: Call<"FwpsAllocateNetBuffe
     mdlChain === null ? dataOffset !== 0 || dataLength !== 0 : dataOffset + dataLength > mdlChain.byteCount,
     () => (mdlChain === null ? `mdlChain is NULL but dataOffset ${dataOffset} / dataLength ${dataLength} are not zero` : `dataOffset ${dataOffset} + dataLength ${dataLength} exceeds the MDL chain's ${mdlChain.byteCount} bytes`),
   );
-  return { failures: [], allocates: true, successRule: "allocate-nbl/success" };
+  const silent: SilentInput[] =
+    mdlChain !== null && dataLength === 0 ? [{ decisionId: "silent/zero-length-allocation", message: `${call.fn} with an MDL chain and dataLength 0: the pages do not say whether engines accept it` }] : [];
+  return { failures: [], allocates: true, silent, successRule: "allocate-nbl/success" };
 }
 
 function allocateNbl(state: ModelState, call: Call<"FwpsAllocateNetBufferAndNetBufferList0">, judge: Judge): ModelState {
@@ -741,7 +838,7 @@ function situationOfPend(state: ModelState, call: Call<"FwpsPendOperation0">, ju
   if (handleId === null) failures.push({ statuses: [STATUS.FWP_NULL_POINTER], ruleId: "pend/null-pointer" });
   if (handle?.reauthorization === true) failures.push({ statuses: [STATUS.FWP_CANNOT_PEND], ruleId: "pend/reauthorization" });
   if (!state.stackReady) failures.push({ statuses: [STATUS.FWP_TCPIP_NOT_READY], ruleId: "pend/tcpip-not-ready" });
-  return { failures, successRule: "pend/success" };
+  return { failures, queues: true, successRule: "pend/success" };
 }
 
 function pendOperation(state: ModelState, call: Call<"FwpsPendOperation0">, judge: Judge): ModelState {
@@ -769,13 +866,13 @@ function completeOperation(state: ModelState, call: Call<"FwpsCompleteOperation0
   const nblId = call.args.netBufferList;
   const nbl = nblId === null ? undefined : requireUsableNbl(judge, nblArgument(state, nblId), "netBufferList");
   const classify = pend === undefined ? undefined : state.completionHandles.get(pend.completionHandle);
-  if (classify !== undefined && classify.layerId.includes("ALE_AUTH_RECV_ACCEPT")) {
-    judge.require("complete/recv-accept-clone", nblId === null, "a connection pended at ALE_AUTH_RECV_ACCEPT is completed with the reinjected clone, not NULL");
+  const recvAccept = classify !== undefined && classify.layerId.includes("ALE_AUTH_RECV_ACCEPT") ? classify : undefined;
+  if (recvAccept !== undefined) {
+    // NULL conforms unless a clone of the packet was reinjected (decisions recv-accept/null-nbl, recv-accept/either-order).
+    const reinjected = recvAccept.reinjectedClone;
+    judge.require("complete/recv-accept-clone", reinjected !== null && reinjected !== nblId, `the connection pended at ${recvAccept.layerId} was reinjected with ${reinjected}, but FwpsCompleteOperation0 is passed ${nblId ?? "NULL"}`);
     if (nbl !== undefined) {
-      const isReinjectedClone = nbl.origin === "clone" && nbl.parent === classify.netBufferList && nbl.injections !== null;
-      judge.require("pend/recv-accept-reinject", !isReinjectedClone, () =>
-        nbl.origin !== "clone" || nbl.parent !== classify.netBufferList ? `${nbl.id} is not a clone of the packet ${classify.netBufferList ?? "(none)"} classified at ${classify.layerId}` : `${nbl.id} was not reinjected before FwpsCompleteOperation0`,
-      );
+      judge.require("pend/recv-accept-reinject", nbl.origin !== "clone" || nbl.parent !== recvAccept.netBufferList, `${nbl.id} is not a clone of the packet ${recvAccept.netBufferList ?? "(none)"} classified at ${recvAccept.layerId}`);
     }
   }
   if (!judge.misuse) {
@@ -784,31 +881,78 @@ function completeOperation(state: ModelState, call: Call<"FwpsCompleteOperation0
     judge.require("complete/status", status !== undefined && status !== STATUS.SUCCESS, `${call.fn} returned ${String(status)} for a valid completion`);
   }
   if (pend === undefined || pend.completed) return state;
-  return updated(state, { pends: state.pends.set(pend.completionContext, { ...pend, completed: true }) });
+  const completionHandles =
+    recvAccept === undefined || recvAccept.completedWith !== null ? state.completionHandles : state.completionHandles.set(recvAccept.id, { ...recvAccept, completedWith: { netBufferList: nblId } });
+  return updated(state, { pends: state.pends.set(pend.completionContext, { ...pend, completed: true }), completionHandles });
 }
 
 // -------------------------------------------------------------------------------------------------
 // FwpsQueryPacketInjectionState0.
 // -------------------------------------------------------------------------------------------------
 
-/** The most recent successful injection of `nbl` through `handleId`, if any. */
-function lastInjectionThrough(nbl: NetBufferList, handleId: string): InjectionMark | undefined {
-  for (let entry = nbl.injections; entry !== null; entry = entry.previous) if (entry.mark.handle === handleId) return entry.mark;
+/** The most recent successful injection of `nbl` through the handle of key `handleKey`, if any. */
+function lastInjectionThrough(nbl: NetBufferList, handleKey: string): InjectionMark | undefined {
+  for (let entry = nbl.injections; entry !== null; entry = entry.previous) if (entry.mark.handleKey === handleKey) return entry.mark;
   return undefined;
 }
 
-/** The injection state the digest (Q1, Q2) gives for `nbl` queried through `handleId`. */
-export function injectionStateOf(state: ModelState, handleId: string, nbl: NetBufferList): { injectionState: string; injectionContext: string | null } {
-  const last = nbl.injections?.mark;
-  if (last === undefined) return { injectionState: "FWPS_PACKET_NOT_INJECTED", injectionContext: null };
-  if (last.handle === handleId) return { injectionState: "FWPS_PACKET_INJECTED_BY_SELF", injectionContext: last.injectionContext };
+/** The NBLs `nbl` was cloned from, nearest first (a cycle, impossible in a valid trace, ends the walk). */
+function ancestorsOf(state: ModelState, nbl: NetBufferList): NetBufferList[] {
+  const ancestors: NetBufferList[] = [];
   const seen = new Set<string>([nbl.id]);
   for (let ancestor = nbl.parent === null ? undefined : state.nbls.get(nbl.parent); ancestor !== undefined && !seen.has(ancestor.id); ancestor = ancestor.parent === null ? undefined : state.nbls.get(ancestor.parent)) {
     seen.add(ancestor.id);
-    const mark = lastInjectionThrough(ancestor, handleId);
+    ancestors.push(ancestor);
+  }
+  return ancestors;
+}
+
+/** The state Q1 gives for an NBL whose own last successful injection is `last`, queried through `handle`. */
+function injectedStateOf(state: ModelState, handle: InjectionHandle, nbl: NetBufferList, last: InjectionMark): InjectionStateAnswer {
+  if (last.handleKey === handle.key) return { injectionState: "FWPS_PACKET_INJECTED_BY_SELF", injectionContext: last.injectionContext };
+  for (const ancestor of ancestorsOf(state, nbl)) {
+    const mark = lastInjectionThrough(ancestor, handle.key);
     if (mark !== undefined) return { injectionState: "FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF", injectionContext: mark.injectionContext };
   }
   return { injectionState: "FWPS_PACKET_INJECTED_BY_OTHER", injectionContext: null };
+}
+
+const NOT_INJECTED: InjectionStateAnswer = { injectionState: "FWPS_PACKET_NOT_INJECTED", injectionContext: null };
+
+/**
+ * The answers the documentation allows for `nbl` queried through `handle`, the digest's (Q1, Q2) first:
+ * while its last injection is in flight only that one; after it completed, FWPS_PACKET_NOT_INJECTED too
+ * (decision query/after-completion); for a clone never injected itself, NOT_INJECTED or its injected
+ * ancestry's state (decision query/clone-of-injected).
+ */
+export function injectionStateAnswers(state: ModelState, handle: InjectionHandle, nbl: NetBufferList): InjectionStateAnswer[] {
+  const last = nbl.injections?.mark;
+  if (last !== undefined) {
+    const answer = injectedStateOf(state, handle, nbl, last);
+    return nbl.inFlight !== null ? [answer] : [answer, NOT_INJECTED];
+  }
+  const answers: InjectionStateAnswer[] = [NOT_INJECTED];
+  const add = (answer: InjectionStateAnswer) => {
+    if (!answers.some((known) => known.injectionState === answer.injectionState)) answers.push(answer);
+  };
+  const ancestors = ancestorsOf(state, nbl);
+  const injected = ancestors.find((ancestor) => ancestor.injections !== null);
+  if (injected !== undefined) add(injectedStateOf(state, handle, injected, injected.injections!.mark));
+  for (const ancestor of ancestors) {
+    const mark = lastInjectionThrough(ancestor, handle.key);
+    if (mark !== undefined) {
+      add({ injectionState: "FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF", injectionContext: mark.injectionContext });
+      break;
+    }
+  }
+  return answers;
+}
+
+/** The answer the digest (Q1, Q2) gives for `nbl` queried through the live handle `handleId` (the first of injectionStateAnswers). */
+export function injectionStateOf(state: ModelState, handleId: string, nbl: NetBufferList): { injectionState: string; injectionContext: string | null } {
+  const handle = liveHandle(state, handleId);
+  if (handle === undefined) return NOT_INJECTED;
+  return injectionStateAnswers(state, handle, nbl)[0]!;
 }
 
 function queryInjectionState(state: ModelState, call: Call<"FwpsQueryPacketInjectionState0">, judge: Judge): ModelState {
@@ -818,15 +962,16 @@ function queryInjectionState(state: ModelState, call: Call<"FwpsQueryPacketInjec
   judge.require("handle/no-use-after-destroy", handle === undefined, () => (handleId !== null && state.handles.has(handleId) ? `${handleId} was destroyed` : `${String(handleId)} was never created`));
   const nbl = requireUsableNbl(judge, nblArgument(state, call.args.netBufferList), "netBufferList");
   if (handle === undefined || nbl === undefined) return state;
-  const expected = injectionStateOf(state, handle.id, nbl);
+  const answers = injectionStateAnswers(state, handle, nbl);
   const actual = call.ret?.injectionState;
-  judge.require("query/state", actual !== expected.injectionState, `${call.fn}(${handle.id}, ${nbl.id}) returned ${actual ?? "nothing"}; expected ${expected.injectionState}`);
-  if (expected.injectionState.endsWith("BY_SELF")) {
+  const answer = answers.find((candidate) => candidate.injectionState === actual);
+  judge.require("query/state", answer === undefined, () => `${call.fn}(${handle.id}, ${nbl.id}) returned ${actual ?? "nothing"}; allowed: ${answers.map((candidate) => candidate.injectionState).join(" | ")}`);
+  if (answer !== undefined && answer.injectionState.endsWith("BY_SELF")) {
     const context = call.ret?.injectionContext;
     judge.require(
       "query/injection-context",
-      actual === expected.injectionState && context !== undefined && context !== expected.injectionContext,
-      `injectionContext is ${String(context)}; the inject call passed ${String(expected.injectionContext)}`,
+      context !== undefined && context !== answer.injectionContext,
+      `injectionContext is ${String(context)}; the inject call passed ${String(answer.injectionContext)}`,
     );
   }
   return state;
@@ -851,11 +996,11 @@ function environment(state: ModelState, event: Exclude<TraceEvent, CallEvent | {
       return updated(state, { resourcesExhausted: event.exhausted });
     case "packetIndicated": {
       const injected = state.nbls.get(event.netBufferList);
-      judge.require("forward-inject/not-reindicated", injected?.forwardInjected === true, `${event.netBufferList}, forward-injected by the driver, was indicated again at ${event.layerId}`);
+      judge.require("forward-inject/not-reindicated", injected?.forwardInjected === true && !injected.freed, `${event.netBufferList}, forward-injected by the driver, was indicated again at ${event.layerId}`);
       return indicate(state, event.netBufferList, event.netBufferCount);
     }
     case "streamIndicated": {
-      const reindicated = event.netBufferListChain.filter((id) => state.nbls.get(id)?.streamInjected === true);
+      const reindicated = event.netBufferListChain.filter((id) => state.nbls.get(id)?.streamInjected === true && !state.nbls.get(id)!.freed);
       judge.require("stream-inject/not-reindicated", reindicated.length > 0, () => `stream data ${reindicated.join(", ")} injected by the callout was indicated to it again`);
       let next = state;
       for (const id of event.netBufferListChain) next = indicate(next, id, 1);
@@ -866,8 +1011,20 @@ function environment(state: ModelState, event: Exclude<TraceEvent, CallEvent | {
     }
     case "aleClassify": {
       const next = event.netBufferList === undefined ? state : indicate(state, event.netBufferList, 1);
-      const handle = { id: event.completionHandle, layerId: event.layerId, reauthorization: event.reauthorization, netBufferList: event.netBufferList ?? null, pended: false };
-      return updated(next, { completionHandles: state.completionHandles.set(event.completionHandle, handle) });
+      const handle: CompletionHandle = {
+        id: event.completionHandle,
+        layerId: event.layerId,
+        reauthorization: event.reauthorization,
+        netBufferList: event.netBufferList ?? null,
+        pended: false,
+        reinjectedClone: null,
+        completedWith: null,
+      };
+      const recvAccept = event.layerId.includes("ALE_AUTH_RECV_ACCEPT") && event.netBufferList !== undefined;
+      return updated(next, {
+        completionHandles: state.completionHandles.set(event.completionHandle, handle),
+        recvAcceptByPacket: recvAccept ? state.recvAcceptByPacket.set(event.netBufferList!, event.completionHandle) : state.recvAcceptByPacket,
+      });
     }
     case "engineIdle":
       return judgeOwed(state, judge);
@@ -930,11 +1087,11 @@ export function step(state: ModelState, event: TraceEvent, position: number): St
     else if (event.kind === "completion") next = completion(state, event, judge);
     else if (event.kind === "return") next = returnEvent(state, event, judge);
     else next = environment(state, event, judge);
-    return { state: next, violations: judge.violations, exercised: judge.exercised };
+    return { state: next, violations: judge.violations, notes: judge.notes, exercised: judge.exercised };
   } catch (error) {
     // A bug in the model, reported as such (never as a verdict on the engine or the caller).
     judge.modelError(`the model failed on this event: ${(error as Error)?.message ?? String(error)}`);
-    return { state, violations: judge.violations, exercised: judge.exercised };
+    return { state, violations: judge.violations, notes: judge.notes, exercised: judge.exercised };
   }
 }
 
@@ -962,7 +1119,8 @@ export function expectedResult(state: ModelState, driverCall: Omit<CallEvent, "k
       const handle = liveHandle(state, event.args.injectionHandle);
       const argument = nblArgument(state, event.args.netBufferList);
       if (handle === undefined || argument.kind !== "live") return { kind: "void" };
-      return { kind: "injectionState", ...injectionStateOf(state, handle.id, argument.nbl), ruleId: "query/state" };
+      const answers = injectionStateAnswers(state, handle, argument.nbl);
+      return { kind: "injectionState", ...answers[0]!, answers, ruleId: "query/state" };
     }
     case "NdisAllocateNetBufferListPool":
       return poolExpectation(state, probe);

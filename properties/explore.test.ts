@@ -98,9 +98,9 @@ describe("explore", () => {
   });
 
   it("probes every state with the injection-state queries, so hidden injection state is not merged away", async () => {
-    // A clone made after its original was injected, or before it: the same model state, and the
-    // mutant answers a query on the clone wrongly only in the first case. Without probing the
-    // revisit, the first path is merged into the second and the defect escapes at this depth.
+    // A clone made after an injection, or before it: the same model state, and the mutant answers a
+    // query on the clone wrongly only in the first case. Without probing the revisit, the first path
+    // is merged into the second and the defect escapes at this depth.
     const outcome = await explore({ factory: MUTANTS["clone-inherits-injection-state"]!.createPort, port: { policy: "immediate" }, depth: 5 });
     expect(outcome.ok).toBe(false);
     const found = outcome.counterexample!;

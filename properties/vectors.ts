@@ -93,7 +93,16 @@ function toExpectation(expectation: Expectation): Extract<VectorStep, { kind: "c
       ...(expectation.mustBlock === undefined ? {} : { mustBlock: expectation.mustBlock }),
     };
   }
-  if (expectation.kind === "injectionState") return { kind: "injectionState", injectionState: expectation.injectionState as InjectionState | null, injectionContext: expectation.injectionContext, ruleId: expectation.ruleId };
+  if (expectation.kind === "injectionState") {
+    const answers = expectation.answers.map(({ injectionState, injectionContext }) => ({ injectionState: injectionState as InjectionState, injectionContext }));
+    return {
+      kind: "injectionState",
+      injectionState: expectation.injectionState as InjectionState | null,
+      injectionContext: expectation.injectionContext,
+      ...(answers.length > 1 ? { answers } : {}),
+      ruleId: expectation.ruleId,
+    };
+  }
   return { kind: "void" };
 }
 
@@ -450,9 +459,11 @@ export async function replayVector(vector: Vector, factory: PortFactory): Promis
           if (expect.mustBlock === true) fail("handle-create/destroy-waits", "the destroy blocks (injections through the handle are in flight)", `returned ${String(status)}`);
         }
         if (expect.kind === "injectionState" && ret !== undefined) {
-          if (ret["injectionState"] !== expect.injectionState) fail(expect.ruleId, String(expect.injectionState), String(ret["injectionState"]));
-          if (String(expect.injectionState).endsWith("BY_SELF") && ret["injectionContext"] !== undefined && ret["injectionContext"] !== expect.injectionContext) {
-            fail("query/injection-context", String(expect.injectionContext), String(ret["injectionContext"]));
+          const answers = expect.answers ?? [{ injectionState: expect.injectionState, injectionContext: expect.injectionContext }];
+          const answer = answers.find((candidate) => candidate.injectionState === ret["injectionState"]);
+          if (answer === undefined) fail(expect.ruleId, answers.map((candidate) => String(candidate.injectionState)).join(" | "), String(ret["injectionState"]));
+          else if (String(answer.injectionState).endsWith("BY_SELF") && ret["injectionContext"] !== undefined && ret["injectionContext"] !== answer.injectionContext) {
+            fail("query/injection-context", String(answer.injectionContext), String(ret["injectionContext"]));
           }
         }
         // The path: another allowed result than the reference's ends the vector.

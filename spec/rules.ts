@@ -7,13 +7,8 @@
  * family, NBL allocation / cloning / freeing, pend and complete, the injection-state query.
  *
  * Where a page is silent, ambiguous or contradicts another, the rule's `decision` says what we chose
- * and why, so a reader can disagree with it. Three decisions apply throughout:
- * - When several documented failure statuses apply to one call, any of them is accepted: the pages
- *   never give an order of checks.
- * - When the caller misuses a function and the pages document no status for that misuse, the engine's
- *   answer is not judged (the caller is flagged instead); the model then follows what the engine did.
- * - The environment is explicit: a call may fail with an undocumented ("other") status only while the
- *   trace says resources are exhausted; otherwise a valid call must succeed.
+ * and why, so a reader can disagree with it. The decisions that apply throughout are data in
+ * spec/decisions.ts (reply/no-precedence, reply/misuse-unconstrained, reply/resource-failure, ...).
  */
 import { DIGEST_PAGE, validateCatalogue, type Rule, type RuleSource } from "./catalogue.ts";
 
@@ -162,7 +157,7 @@ const ENTRIES: readonly Rule[] = [
     statement: "A handle is not used after its destroy has returned, and a handle that was never created is never used.",
     source: digest("D1"),
     modelled: true,
-    decision: "The digest says each handle is destroyed once; using a dead handle is the same misuse seen from the other calls. The engine cannot inject through a dead handle, so the model requires a failure status (any) and owes no completion.",
+    decision: "The digest says each handle is destroyed once; using a dead handle is the same misuse seen from the other calls. No reply is documented, so any reply is accepted; an injection an engine accepts through a dead handle owes nothing the model judges (decision reply/misuse-unconstrained).",
   },
   {
     id: "handle-destroy/irql",
@@ -263,7 +258,7 @@ const ENTRIES: readonly Rule[] = [
     statement: "An inject call that breaks no documented precondition, through an open handle of the right type with the stack ready, returns STATUS_SUCCESS.",
     source: digest("cross-cutting"),
     modelled: true,
-    decision: "\"Other\" failures name no cause for an injection (it allocates nothing the trace can exhaust), so a valid inject call must succeed.",
+    decision: "A valid inject call must succeed, or fail with a resource status (it queues the packet: decision reply/resource-failure); a parameter error for a valid call is an engine violation.",
   },
   {
     id: "inject/completion-only-on-success",
@@ -307,6 +302,17 @@ const ENTRIES: readonly Rule[] = [
     statement: "The reserved flags parameter of every inject function is zero.",
     source: digest("A4"),
     modelled: true,
+  },
+  {
+    id: "inject/completion-fn-not-null",
+    api: ALL_INJECT,
+    family: "inject",
+    obliged: "caller",
+    outcome: "misuse",
+    statement: "completionFn is a function, not NULL: the syntax of every inject function marks it [in] and the engine calls it.",
+    source: seed(COMPLETE_FN, "The filter engine calls a callout's completionFn callout function whenever packet data, described by the netBufferList parameter in one of the packet injection functions, has been injected into the network stack."),
+    modelled: true,
+    decision: "Misuse at every inject function; the engine's reply is judged only at FwpsStreamInjectAsync0, where digest S3 documents it (decisions reply/null-completion-fn-misuse, reply/documented-misuse-reply).",
   },
   {
     id: "inject/nbl-not-in-flight",
@@ -495,8 +501,8 @@ const ENTRIES: readonly Rule[] = [
     source: digest("T4"),
     seeAlso: [digest("P5")],
     modelled: false,
-    reason: "The same pairing as pend/recv-accept-reinject seen from the injection side; the model checks it once, at the FwpsCompleteOperation0 call, where the NBL is named.",
-    reportedAs: "pend/recv-accept-reinject",
+    reason: "The same pairing as complete/recv-accept-clone seen from the injection side; the model reports it under complete/recv-accept-clone, at the inject call when the completion came first.",
+    reportedAs: "complete/recv-accept-clone",
   },
   // ------------------------------------------------------------------ forward injection (digest F1-F3)
   {
@@ -725,7 +731,7 @@ const ENTRIES: readonly Rule[] = [
     statement: "While resources are exhausted, a call that allocates fails with a failure status (STATUS_INSUFFICIENT_RESOURCES or another) and returns no object.",
     source: digest("cross-cutting"),
     modelled: true,
-    decision: "The digest's example of an \"other\" status; the trace's resources event says when allocations fail. Any failure status is accepted, no success.",
+    decision: "The digest's example of an \"other\" status; the trace's resources event says when allocations fail: then any failure status is accepted, no success. Without the event a resource failure is still accepted from a call that allocates or queues (decision reply/resource-failure).",
   },
   // ------------------------------------------------------------------ FwpsAllocateCloneNetBufferList0 (digest CL1-CL2)
   {
@@ -1088,10 +1094,10 @@ const ENTRIES: readonly Rule[] = [
     family: "pend",
     obliged: "caller",
     outcome: "ordering",
-    statement: "To complete a pend at ALE_AUTH_RECV_ACCEPT, the callout first reinjects a clone of the packet it was classified with, and passes that NBL to FwpsCompleteOperation0.",
+    statement: "The NET_BUFFER_LIST that completes a pend at ALE_AUTH_RECV_ACCEPT is a clone of the packet it was classified with (reinjected before or after the completion).",
     source: digest("P5"),
     modelled: true,
-    decision: "Judged at the FwpsCompleteOperation0 of a RECV_ACCEPT pend: the NBL must be a clone of that classify's packet with a successful injection.",
+    decision: "Judged at the FwpsCompleteOperation0 of a RECV_ACCEPT pend with a non-NULL NBL: it must be a clone of that classify's packet. Injecting the clone before or after the completion both conform (decision recv-accept/either-order).",
   },
   {
     id: "pend/data-flushed",
@@ -1144,9 +1150,10 @@ const ENTRIES: readonly Rule[] = [
     family: "pend",
     obliged: "caller",
     outcome: "misuse",
-    statement: "Completing a connection pended at ALE_AUTH_RECV_ACCEPT passes a NET_BUFFER_LIST (the reinjected clone), not NULL.",
+    statement: "A connection pended at ALE_AUTH_RECV_ACCEPT whose cloned packet is reinjected is completed with that clone, not with NULL or another NBL.",
     source: seed(COMPLETE_OP, "To complete a connection that was previously pended at the FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_Xxx layer, the callout must reinject the packet that was cloned at that layer and call FwpsCompleteOperation0."),
     modelled: true,
+    decision: "NULL conforms at the call (a rejected connection is not reinjected); the rule is broken when a clone of the classify's packet is injected and the completion named NULL or another NBL, judged at whichever of the two calls comes second (decision recv-accept/null-nbl).",
   },
   {
     id: "complete/reauthenticated",
@@ -1193,7 +1200,7 @@ const ENTRIES: readonly Rule[] = [
     statement: "The state is NOT_INJECTED for a packet never injected, INJECTED_BY_SELF when its last injection was through the queried handle, PREVIOUSLY_INJECTED_BY_SELF when an NBL it was cloned from was injected through that handle and it was reinjected through another, INJECTED_BY_OTHER otherwise.",
     source: digest("Q1"),
     modelled: true,
-    decision: "Only successful injections count. A clone that was not itself injected is NOT_INJECTED, whatever its original went through.",
+    decision: "Only successful injections count. After the injection completed, NOT_INJECTED is accepted too; a clone never injected itself may answer NOT_INJECTED or its injected ancestry's state (decisions query/after-completion, query/clone-of-injected).",
   },
   {
     id: "query/injection-context",

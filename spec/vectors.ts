@@ -55,10 +55,12 @@ export const VectorExpectation = z.discriminatedUnion("kind", [
   }),
   z.strictObject({
     kind: z.literal("injectionState"),
-    /** The only injectionState allowed. */
+    /** The injectionState the digest (Q1) gives. */
     injectionState: InjectionStateSchema.nullable(),
     /** The injectionContext a returned injectionContext must equal (a missing one is not judged). */
     injectionContext: Id.nullable(),
+    /** Every answer accepted, the Q1 one first (decisions query/after-completion, query/clone-of-injected); absent: only `injectionState`. */
+    answers: z.array(z.strictObject({ injectionState: InjectionStateSchema, injectionContext: Id.nullable() })).optional(),
     ruleId: RuleIdSchema,
   }),
   /** Nothing about the result is judged (VOID functions, and queries that are caller misuse). */

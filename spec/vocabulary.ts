@@ -26,6 +26,12 @@ export const INJECTION_TYPES = [
 ] as const;
 export type InjectionType = (typeof INJECTION_TYPES)[number];
 
+/**
+ * Injection types fwpsk.h defines beyond the four of the FwpsInjectionHandleCreate0 page
+ * (decision create/header-injection-types): accepted at create, judged only by their use.
+ */
+export const HEADER_INJECTION_TYPES = ["FWPS_INJECTION_TYPE_L2", "FWPS_INJECTION_TYPE_VSWITCH_TRANSPORT"] as const;
+
 /** Stream flags of FWPS_STREAM_DATA0 and FwpsStreamInjectAsync0. */
 export const STREAM_FLAGS = [
   "FWPS_STREAM_FLAG_SEND",
@@ -92,6 +98,15 @@ export const STATUS = {
   INSUFFICIENT_RESOURCES: "STATUS_INSUFFICIENT_RESOURCES",
 } as const;
 export type NtStatus = string;
+
+/**
+ * Statuses a call that allocates or queues may fail with at any time (decision reply/resource-failure):
+ * the pages' "Other status codes" for lack of memory or resources.
+ */
+export const RESOURCE_FAILURE_STATUSES: readonly string[] = ["STATUS_INSUFFICIENT_RESOURCES", "STATUS_NO_MEMORY"];
+
+/** Parameter errors an engine may answer for an input the pages are silent on (decisions silent/*). */
+export const PARAMETER_ERROR_STATUSES: readonly string[] = ["STATUS_INVALID_PARAMETER", "STATUS_FWP_INVALID_PARAMETER"];
 
 /** Values of FWPS_PACKET_INJECTION_STATE returned by FwpsQueryPacketInjectionState0. */
 export const INJECTION_STATES = [

@@ -271,7 +271,7 @@ const DEFECTS: Readonly<Record<string, Defect>> = {
     bugs: { queryCountsFailedInjections: true },
   },
   "clone-inherits-injection-state": {
-    description: "FwpsAllocateCloneNetBufferList0 copies the original's injection state into the clone, so a clone never injected reads as injected",
+    description: "FwpsAllocateCloneNetBufferList0 gives the clone the injection record of the engine's latest injection, so a clone of a packet never injected reads as injected",
     family: "query",
     rules: ["query/state"],
     bugs: { cloneInheritsInjectionState: true },

@@ -115,7 +115,13 @@ function scenario(d: TestDriver): PortStep[] {
   record(d.call("FwpsCompleteOperation0", { completionContext: pend, netBufferList: null }));
   record(d.call("FwpsCompleteOperation0", { completionContext: pend, netBufferList: null }));
   const recv = id(d.call("FwpsPendOperation0", { completionHandle: "ch3" }), "completionContext");
-  record(d.call("FwpsCompleteOperation0", { completionContext: recv, netBufferList: null }));
+  record(d.call("FwpsCompleteOperation0", { completionContext: recv, netBufferList: "pkt3" })); // not a clone of the packet
+  // RECV_ACCEPT completed with NULL, then its clone reinjected: the clone should have been passed.
+  record(d.environment({ kind: "aleClassify", layerId: "FWPS_LAYER_ALE_AUTH_RECV_ACCEPT_V4", completionHandle: "ch4", reauthorization: false, netBufferList: "pkt4" }));
+  const recvClone = id(d.call("FwpsAllocateCloneNetBufferList0", { originalNetBufferList: "pkt4", allocateCloneFlags: 0 }), "netBufferList");
+  const recvNull = id(d.call("FwpsPendOperation0", { completionHandle: "ch4" }), "completionContext");
+  record(d.call("FwpsCompleteOperation0", { completionContext: recvNull, netBufferList: null }));
+  record(d.transportSend(transport, recvClone, "ctx-recv-accept"));
 
   // Destroy: nothing in flight; two then three in flight (ring overflow); closing; twice; from a completion function.
   const h1 = handle("AF_INET", [T]);
