@@ -37,7 +37,7 @@ describe("wfp-conform check", () => {
     const file = traceFile("leak.jsonl", [create, { kind: "driverUnload" }]);
     const result = await run("check", file);
     expect(result.code).toBe(1);
-    expect(result.out).toContain(`${file}:2: handle-create/destroy-when-done (caller): h1 is still open at unload`);
+    expect(result.out).toContain(`${file}:2: handle-create/destroy-when-done (caller): injection handle h1 is still open at unload`);
     expect(result.out).toContain('source: FwpsInjectionHandleCreate0: "After a callout driver has finished using an injection handle, it must call the FwpsInjectionHandleDestroy0 function to destroy the handle."');
   });
 

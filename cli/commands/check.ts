@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { initialState, step, type Violation } from "../../model/index.ts";
+import { initialState, step, type PortabilityNote, type Violation } from "../../model/index.ts";
 import { ruleById } from "../../spec/rules.ts";
 import { formatTraceInputError, readTraceFileBatches } from "../../spec/trace.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
@@ -49,6 +49,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
 
   let state = initialState({ platform });
   const violations: ReportedViolation[] = [];
+  const notes: PortabilityNote[] = [];
   let events = 0;
   let sawUnload = false;
   for await (const batch of readTraceFileBatches(file)) {
@@ -61,6 +62,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       if (parsed.event.kind === "driverUnload") sawUnload = true;
       const result = step(state, parsed.event, line);
       state = result.state;
+      notes.push(...result.notes);
       for (const violation of result.violations) {
         const rule = ruleById(violation.ruleId);
         violations.push({
@@ -77,16 +79,19 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
 
   const conforms = violations.length === 0;
   if (values.json) {
-    io.out(JSON.stringify({ file, events, conforms, leaksJudged: sawUnload, violations }, null, 2) + "\n");
+    const portabilityNotes = notes.map(({ position, decisionId, message }) => ({ line: position, decisionId, message }));
+    io.out(JSON.stringify({ file, events, conforms, leaksJudged: sawUnload, violations, portabilityNotes }, null, 2) + "\n");
   } else {
     for (const violation of violations) {
       io.out(`${file}:${violation.line}: ${violation.ruleId} (${violation.party}${violation.fatal ? ", fatal" : ""}): ${violation.message}\n`);
       io.out(`    ${sourceLine(violation.source)}\n`);
     }
+    // Portability notes: accepted either way, never a failure (spec/decisions.ts, silent/*).
+    for (const note of notes) io.out(`${file}:${note.position}: portability note [${note.decisionId}]: ${note.message}\n`);
     const byParty = (party: string) => violations.filter((violation) => violation.party === party).length;
     io.out(
       conforms
-        ? `${file}: conforms (${events} events)\n`
+        ? `${file}: conforms (${events} events${notes.length > 0 ? `, ${notes.length} portability note(s)` : ""})\n`
         : `${file}: ${violations.length} violation(s) in ${events} events: ${byParty("engine")} by the engine, ${byParty("caller")} by the caller${byParty("model") > 0 ? `, ${byParty("model")} model errors` : ""}\n`,
     );
     if (!sawUnload) io.out(`note: the trace has no driverUnload event, so leaks (handles, NBLs, pends) were not judged\n`);
