@@ -662,7 +662,10 @@ export class InjectionEngine {
     const slot = this.liveNblSlot(nblRef);
     const classify = slot < 0 ? 0 : this.recvAcceptClassifyOf(slot);
     const completedWith = classify === 0 ? -1 : this.completionHandleCompletedWith[classify]!;
-    if (completedWith >= 0 && completedWith !== nblRef) {
+    // A completion that named an NBL other than a clone of the packet was reported then (pend/recv-accept-reinject).
+    const namedSlot = completedWith > 0 ? this.liveNblSlot(completedWith) : -1;
+    const namedClone = completedWith === 0 || (namedSlot >= 0 && this.recvAcceptClassifyOf(namedSlot) === classify);
+    if (completedWith >= 0 && namedClone && completedWith !== nblRef) {
       this.verifier.report(
         R.completeRecvAcceptClone,
         `${INJECT_FN_NAMES[fn]} of ${this.nblName(nblRef)}, a clone of the packet pended at ALE_AUTH_RECV_ACCEPT, whose FwpsCompleteOperation0 was passed ${completedWith === 0 ? "NULL" : this.nblName(completedWith)}, not this clone`,

@@ -191,8 +191,9 @@ describe("pend and complete at ALE_AUTH_RECV_ACCEPT (decisions recv-accept/eithe
     expect(verdicts([...pended, receive, complete(null), ...end])).toEqual(["6:complete/recv-accept-clone:caller"]);
   });
 
-  it("rejects completing with an NBL that is not a clone of the classified packet", () => {
+  it("rejects completing with an NBL that is not a clone of the classified packet, once (not again when the clone is injected)", () => {
     expect(verdicts([...pended, complete("pkt1")])).toEqual(["5:pend/recv-accept-reinject:caller"]);
+    expect(verdicts([...pended, complete("pkt1"), receive, ...end])).toEqual(["5:pend/recv-accept-reinject:caller"]);
   });
 });
 

@@ -313,7 +313,10 @@ function callerChecksOfInject(state: ModelState, call: InjectCall, judge: Judge,
     const classify = nbl === undefined ? undefined : recvAcceptClassifyOf(state, nbl);
     if (nbl !== undefined && classify?.completedWith != null) {
       const completedWith = classify.completedWith.netBufferList;
-      judge.require("complete/recv-accept-clone", completedWith !== nbl.id, `${nbl.id}, a clone of the packet pended at ${classify.layerId}, is injected, but FwpsCompleteOperation0 was passed ${completedWith ?? "NULL"}, not this clone`);
+      // A completion that named an NBL other than a clone of the packet was reported then (pend/recv-accept-reinject).
+      const named = completedWith === null ? undefined : state.nbls.get(completedWith);
+      const namedClone = completedWith === null || (named !== undefined && !named.freed && named.origin === "clone" && named.parent === classify.netBufferList);
+      judge.require("complete/recv-accept-clone", namedClone && completedWith !== nbl.id, `${nbl.id}, a clone of the packet pended at ${classify.layerId}, is injected, but FwpsCompleteOperation0 was passed ${completedWith ?? "NULL"}, not this clone`);
     }
   }
   if (handle === undefined) return;
