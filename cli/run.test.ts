@@ -67,6 +67,19 @@ describe("wfp-conform run", () => {
     expect(fixed.report!.rules.find((rule) => rule.id === "completion/dispatch-level-flag")!.verdict).toBe("unexpected-pass");
   });
 
+  it("an expected failure does not stop the run: it is judged and listed, and the other bug is still reported", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wfp-expect-"));
+    const expectFile = join(dir, "expected.txt");
+    (await import("node:fs")).writeFileSync(expectFile, "completion/dispatch-level-flag\n");
+    const result = await run("--impl", join(import.meta.dirname, "fixtures", "two-bugs.ts"), "--runs", "40", "--policy", "fifo", "--no-scheduled", "--expect", expectFile);
+    expect(result.code).toBe(1);
+    const verdict = (id: string) => result.report!.rules.find((rule) => rule.id === id)!.verdict;
+    expect(verdict("completion/dispatch-level-flag")).toBe("expected-failure");
+    expect(verdict("resources/exhausted")).toBe("failed");
+    expect(result.report!.counterexamples.map((counterexample) => counterexample.ruleIds[0])).toEqual(["completion/dispatch-level-flag", "resources/exhausted"]);
+    expect(result.out).toMatch(/runs? hit it/);
+  });
+
   it("rejects an expectations file naming an unknown rule, with file and line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wfp-expect-"));
     const expectFile = join(dir, "expected.txt");

@@ -24,7 +24,7 @@ describe("conformance properties (mutation suite)", () => {
     {
       {
         it(`${policy} delivery at ${completionIrql}${scheduled ? ", scheduled" : ""}`, async () => {
-          const outcome = await runConformance({ factory: createPort, port: { policy, completionIrql }, scheduled, seed: SEED + index, numRuns: RUNS, maxCommands: MAX_COMMANDS });
+          const outcome = await runConformance({ factory: createPort, port: { policy, completionIrql }, scheduled, seed: SEED + index, numRuns: RUNS, maxCommands: MAX_COMMANDS, firstFailureOnly: true });
           const message = outcome.counterexample === null ? "" : formatCounterexample(outcome.counterexample, { impl: "builtin", policy, completionIrql, scheduled });
           expect(outcome.ok, message).toBe(true);
         });

@@ -24,7 +24,7 @@ const CONFIGURATIONS = DELIVERY_POLICIES.flatMap((policy) =>
 async function firstFailure(factory: Parameters<typeof runConformance>[0]["factory"], seed: number): Promise<{ runs: number; outcome: ConformanceOutcome | null }> {
   let runs = 0;
   for (const [index, configuration] of CONFIGURATIONS.entries()) {
-    const outcome = await runConformance({ factory, port: { policy: configuration.policy, completionIrql: configuration.completionIrql }, scheduled: configuration.scheduled, seed: seed * 1000 + index, numRuns: RUNS, maxCommands: 80 });
+    const outcome = await runConformance({ factory, port: { policy: configuration.policy, completionIrql: configuration.completionIrql }, scheduled: configuration.scheduled, seed: seed * 1000 + index, numRuns: RUNS, maxCommands: 80, firstFailureOnly: true });
     if (!outcome.ok) return { runs: runs + (outcome.counterexample?.runsToFailure ?? outcome.runs), outcome };
     runs += outcome.runs;
   }

@@ -139,13 +139,18 @@ export function familyOfOperation(operation: Operation): ApiFamily | null {
 
 const index = fc.nat({ max: 7 });
 
-function pick(misusePercent: number): fc.Arbitrary<Pick> {
-  return fc.record({ index, live: fc.integer({ min: 1, max: 100 }).map((n) => n > misusePercent) });
+/** True `percent` times in 100; shrinks towards false (so that shrinking never turns a correct call into misuse). */
+function chance(percent: number): fc.Arbitrary<boolean> {
+  return fc.integer({ min: 1, max: 100 }).map((n) => n > 100 - percent);
 }
 
-/** Mostly the correct value, sometimes a wrong one (misuse). */
+function pick(misusePercent: number): fc.Arbitrary<Pick> {
+  return fc.record({ index, live: chance(misusePercent).map((wrong) => !wrong) });
+}
+
+/** Mostly the correct value, sometimes a wrong one (misuse); a wrong one shrinks towards a correct one. */
 function mostly<T>(misusePercent: number, right: fc.Arbitrary<T>, wrong: fc.Arbitrary<T>): fc.Arbitrary<T> {
-  return fc.oneof({ weight: 100 - misusePercent, arbitrary: right }, { weight: misusePercent, arbitrary: wrong });
+  return fc.oneof({ withCrossShrink: true }, { weight: 100 - misusePercent, arbitrary: right }, { weight: misusePercent, arbitrary: wrong });
 }
 
 const ALE_LAYERS = [
@@ -191,7 +196,6 @@ export type ProfileName = keyof typeof PROFILES;
 export function operationArbitrary(weights: OperationWeights = { misusePercent: 8 }, profile: GenerationProfile = PROFILES.balanced): fc.Arbitrary<Operation> {
   const m = weights.misusePercent;
   const p = pick(m);
-  const chance = (percent: number) => fc.integer({ min: 1, max: 100 }).map((n) => n <= percent);
   const validIrql = fc.constantFrom<Irql>("PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL");
   const dispatchOrLower = mostly<Irql>(m, validIrql, fc.constant<Irql>("DIRQL"));
   const passive = mostly<Irql>(m, fc.constant<Irql>("PASSIVE_LEVEL"), fc.constantFrom<Irql>("APC_LEVEL", "DISPATCH_LEVEL"));

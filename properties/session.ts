@@ -7,6 +7,7 @@
  */
 import { describe, expectedResult, initialState, step, type Expectation, type ModelState, type ModelView, type Violation } from "../model/index.ts";
 import type { CallEvent, TraceEvent } from "../spec/events.ts";
+import { ruleById } from "../spec/rules.ts";
 import { parseTraceEvent } from "../spec/trace.ts";
 import { NoAnswerError, type DriverCall, type EngineOutput, type EnginePort, type PortStep, type VerifierFinding } from "../spec/port.ts";
 import type { Irql, Platform } from "../spec/vocabulary.ts";
@@ -157,6 +158,8 @@ export class ConformanceSession {
   private readonly ids = new IdRenaming();
   private readonly events: TraceEvent[] = [];
   private readonly divergences: Divergence[] = [];
+  /** Caller misuse the model saw (rules of outcome misuse or fatal), by trace position. */
+  private readonly misused: { readonly position: number; readonly ruleId: string }[] = [];
   private readonly applied: Operation[] = [];
   private counter = 0;
   private inputs: PortInput[] = [];
@@ -180,6 +183,11 @@ export class ConformanceSession {
     return this.divergences;
   }
 
+  /** The caller misuse (rule ids of outcome misuse or fatal) the model saw in the trace up to and including `position`. */
+  misuseUpTo(position: number): ReadonlySet<string> {
+    return new Set(this.misused.filter((entry) => entry.position <= position).map((entry) => entry.ruleId));
+  }
+
   /** The model's view of the objects that exist now. */
   view(): ModelView {
     return describe(this.state);
@@ -201,25 +209,35 @@ export class ConformanceSession {
     throw new DivergenceError(divergence, [...this.events], [...this.applied]);
   }
 
-  /** Steps the model over one event, records coverage, and reports engine violations as divergences. */
-  private observe(event: TraceEvent): Violation[] {
+  /**
+   * Steps the model over one event, records coverage and caller misuse, and reports engine
+   * violations as divergences (`note` is added to what the model says). The model's state follows
+   * the event whatever it broke, as `check` does with a trace, so a session that collects
+   * divergences goes on judging what the implementation actually did.
+   */
+  private observe(event: TraceEvent, note = ""): Violation[] {
     const position = this.events.length;
     this.events.push(event);
     const result = step(this.state, event, position);
     this.state = result.state;
     const coverage = this.options.coverage;
     if (coverage !== undefined) for (const ruleId of result.exercised) coverage.set(ruleId, (coverage.get(ruleId) ?? 0) + 1);
+    const caller = result.violations.filter((violation) => violation.party === "caller");
+    for (const violation of caller) {
+      const outcome = ruleById(violation.ruleId)?.outcome;
+      if (outcome === "misuse" || outcome === "fatal") this.misused.push({ position, ruleId: violation.ruleId });
+    }
     const engine = result.violations.filter((violation) => violation.party !== "caller");
     if (engine.length > 0) {
       this.diverge({
         kind: "engine-violation",
         position,
         ruleIds: engine.map((violation) => violation.ruleId),
-        model: engine.map((violation) => `${violation.ruleId}: ${violation.message}`).join("; "),
+        model: engine.map((violation) => `${violation.ruleId}: ${violation.message}`).join("; ") + note,
         implementation: JSON.stringify(event),
       });
     }
-    return result.violations.filter((violation) => violation.party === "caller");
+    return caller;
   }
 
   /** Compares the model's caller violations of a step with the implementation's verifier findings. */
@@ -348,19 +366,8 @@ export class ConformanceSession {
     const event = parsed.event as CallEvent;
     this.inputs.push({ kind: "call", callId, call, ret, events: result.events.length });
     const position = this.events.length;
-    let callerViolations: Violation[];
-    try {
-      callerViolations = this.observe(event);
-    } catch (error) {
-      if (error instanceof DivergenceError && expectation.kind === "status") {
-        throw new DivergenceError(
-          { ...error.divergence, model: `${error.divergence.model} (allowed: ${expectation.allowed.join(" | ")}${expectation.otherFailureAllowed ? " | a failure status" : ""})` },
-          error.trace,
-          error.operations,
-        );
-      }
-      throw error;
-    }
+    const note = expectation.kind === "status" ? ` (allowed: ${expectation.allowed.join(" | ")}${expectation.otherFailureAllowed ? " | a failure status" : ""})` : "";
+    const callerViolations = this.observe(event, note);
     this.absorb(position, callerViolations, result);
   }
 

@@ -228,6 +228,8 @@ function counterexampleArticle(report: Report, counterexample: CounterexampleRep
           ["seed", String(counterexample.seed)],
           ["path", counterexample.path],
           ["found after", `${counterexample.runsToFailure} runs, shrunk ${counterexample.shrinks} times`],
+          ...(counterexample.hits === undefined ? [] : ([["runs that hit it", String(counterexample.hits)]] as [string, string][])),
+          ...(counterexample.after === undefined ? [] : ([["seen only after", `${counterexample.after.join(", ")} (it may be a consequence)`]] as [string, string][])),
         ] as [string, string][])),
     ["replay file", counterexample.replayFile ?? "not saved"],
   ];

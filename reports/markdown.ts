@@ -43,7 +43,8 @@ export function renderMarkdown(report: Report): string {
   }
   report.counterexamples.forEach((counterexample, index) => {
     lines.push("", `## Counterexample ${index + 1}: ${counterexample.ruleIds.map((id) => `\`${id}\``).join(", ") || counterexample.kind}`, "");
-    lines.push(`Diverged at step ${counterexample.step} (${counterexample.kind}).`, "");
+    lines.push(`Diverged at step ${counterexample.step} (${counterexample.kind})${counterexample.hits === undefined ? "" : `; ${counterexample.hits} ${counterexample.hits === 1 ? "run" : "runs"} hit it`}.`, "");
+    if (counterexample.after !== undefined) lines.push(`Seen only after ${counterexample.after.map((id) => `\`${id}\``).join(", ")} broke earlier in the same run: it may be a consequence.`, "");
     lines.push(`- model: ${counterexample.model}`);
     lines.push(`- implementation: ${counterexample.implementation}`);
     lines.push("", "```c");

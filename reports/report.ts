@@ -8,7 +8,7 @@ import { RULES } from "../spec/rules.ts";
 import { sourceText, type Rule } from "../spec/catalogue.ts";
 import type { ApiFamily } from "../spec/vocabulary.ts";
 import { renderEvent } from "./calls.ts";
-import type { ConformanceOutcome } from "../properties/runner.ts";
+import type { ConformanceOutcome, Counterexample } from "../properties/runner.ts";
 import { DimensionsSchema, mergeDimensions, type Dimensions } from "./dimensions.ts";
 
 export const REPORT_VERSION = 1;
@@ -44,6 +44,10 @@ export const CounterexampleSchema = z.strictObject({
   replay: z.string(),
   runsToFailure: z.number().int().nonnegative(),
   shrinks: z.number().int().nonnegative(),
+  /** Generated runs that broke this rule (or had this failure), in every configuration. */
+  hits: z.number().int().nonnegative().optional(),
+  /** Rules the shrunk run broke at earlier steps: this failure was never seen without them and may be their consequence. */
+  after: z.array(z.string()).optional(),
   /** "explored" for a shortest sequence found by `explore` (seed and path then mean nothing). */
   origin: z.enum(["generated", "explored"]).optional(),
 });
@@ -191,8 +195,8 @@ export function assembleReport(parts: ReportParts): Report {
     if (!rule.modelled) verdict = "not-modelled";
     else if (!implementedBy(rule, parts.families)) verdict = "not-implemented";
     else if (failing.has(rule.id)) verdict = expected.has(rule.id) ? "expected-failure" : "failed";
-    else if (expected.has(rule.id)) verdict = "unexpected-pass";
     else if (exercised === 0) verdict = "not-exercised";
+    else if (expected.has(rule.id)) verdict = "unexpected-pass";
     else verdict = "passed";
     return { id: rule.id, family: rule.family, obliged: rule.obliged, verdict, exercised, statement: rule.statement, source: sourceText(rule) };
   });
@@ -222,18 +226,23 @@ export function provenance(counterexample: CounterexampleReport): string {
   if (counterexample.origin === "explored") {
     return `Found by bounded exhaustive exploration after ${counterexample.runsToFailure} sequences: a shortest diverging sequence, so not shrunk${counterexample.replayFile === null ? "" : `; replay file ${counterexample.replayFile}`}.`;
   }
-  return `Seed ${counterexample.seed}, path "${counterexample.path}"${counterexample.replayFile === null ? "" : `, replay file ${counterexample.replayFile}`}; found after ${counterexample.runsToFailure} runs, shrunk ${counterexample.shrinks} times.`;
+  const hits = counterexample.hits === undefined ? "" : ` ${counterexample.hits} ${counterexample.hits === 1 ? "run" : "runs"} hit it.`;
+  const after = counterexample.after === undefined ? "" : ` Seen only after ${counterexample.after.join(", ")} broke earlier in the same run (it may be a consequence).`;
+  return `Seed ${counterexample.seed}, path "${counterexample.path}"${counterexample.replayFile === null ? "" : `, replay file ${counterexample.replayFile}`}; found after ${counterexample.runsToFailure} runs, shrunk ${counterexample.shrinks} times.${hits}${after}`;
 }
 
-/** One runner outcome's counterexample, as the report shows it. */
-export function counterexampleReport(outcome: ConformanceOutcome, configuration: Configuration, replay: string, replayFile: string | null): CounterexampleReport | null {
-  const found = outcome.counterexample;
-  if (found === null) return null;
+/** One runner counterexample (a rule broken, or a port or harness error), as the report shows it. */
+export function counterexampleReport(found: Counterexample, configuration: Configuration, replay: string, replayFile: string | null, hits: number): CounterexampleReport {
   const divergence = found.divergence;
+  const rule = found.failure === "port-error" || found.failure === "error" ? null : found.failure;
+  const others = divergence === null ? [] : divergence.ruleIds.filter((id) => id !== rule);
   return {
-    ruleIds: divergence === null ? [] : [...divergence.ruleIds],
+    ruleIds: rule === null ? [] : [rule],
     kind: divergence === null ? "error" : divergence.kind,
-    summary: divergence === null ? `run failed: ${found.error ?? "unknown error"}` : `${divergence.kind} at step ${divergence.position + 1}: ${divergence.ruleIds.join(", ") || "(no rule)"}`,
+    summary:
+      divergence === null
+        ? `run failed: ${found.error ?? "unknown error"}`
+        : `${divergence.kind} at step ${divergence.position + 1}: ${rule ?? (divergence.ruleIds.join(", ") || "(no rule)")}${others.length === 0 ? "" : ` (with ${others.join(", ")})`}`,
     step: divergence === null ? 0 : divergence.position + 1,
     model: divergence?.model ?? "",
     implementation: divergence?.implementation ?? found.error ?? "",
@@ -245,6 +254,8 @@ export function counterexampleReport(outcome: ConformanceOutcome, configuration:
     replay,
     runsToFailure: found.runsToFailure,
     shrinks: found.shrinks,
+    hits,
+    ...(found.after.length === 0 ? {} : { after: [...found.after] }),
   };
 }
 
@@ -258,7 +269,12 @@ export interface ReportInput {
   readonly implementation: string;
   readonly families: readonly ApiFamily[];
   readonly verifier: boolean;
-  readonly outcomes: readonly { readonly outcome: ConformanceOutcome; readonly configuration: Configuration; readonly replay: string; readonly replayFile: string | null }[];
+  /** Every configuration's outcome (for the run counts). */
+  readonly outcomes: readonly { readonly outcome: ConformanceOutcome }[];
+  /** Each failure once: its counterexample, the configuration it was found in, how to replay it. */
+  readonly counterexamples: readonly { readonly counterexample: Counterexample; readonly configuration: Configuration; readonly replay: string; readonly replayFile: string | null }[];
+  /** Failure -> generated runs that had it, over every configuration. */
+  readonly hits: ReadonlyMap<string, number>;
   readonly coverage: ReadonlyMap<string, number>;
   readonly expectedFailures: readonly string[];
   readonly settings: Report["settings"];
@@ -269,10 +285,6 @@ export interface ReportInput {
 
 /** Turns runner outcomes and coverage into the report object. */
 export function buildReport(input: ReportInput): Report {
-  const counterexamples = input.outcomes.flatMap(({ outcome, configuration, replay, replayFile }) => {
-    const found = counterexampleReport(outcome, configuration, replay, replayFile);
-    return found === null ? [] : [found];
-  });
   return assembleReport({
     implementation: input.implementation,
     families: input.families,
@@ -280,13 +292,28 @@ export function buildReport(input: ReportInput): Report {
     settings: input.settings,
     expectedFailures: input.expectedFailures,
     coverage: input.coverage,
-    counterexamples,
+    counterexamples: input.counterexamples.map(({ counterexample, configuration, replay, replayFile }) => counterexampleReport(counterexample, configuration, replay, replayFile, input.hits.get(counterexample.failure) ?? counterexample.hits)),
     runs: input.outcomes.reduce((sum, { outcome }) => sum + outcome.runs, 0),
     interrupted: input.outcomes.some(({ outcome }) => outcome.interrupted),
     startedAt: input.startedAt.toISOString(),
     seconds: input.seconds,
     dimensions: input.dimensions,
   });
+}
+
+/** Counterexamples with each rule once: the first one found for it, with the runs of every other that hit it added. */
+function oncePerRule(counterexamples: readonly CounterexampleReport[]): CounterexampleReport[] {
+  const kept: CounterexampleReport[] = [];
+  for (const counterexample of counterexamples) {
+    const key = counterexample.ruleIds.join(",");
+    const earlier = key === "" ? -1 : kept.findIndex((candidate) => candidate.ruleIds.join(",") === key);
+    if (earlier === -1) kept.push(counterexample);
+    else {
+      const first = kept[earlier]!;
+      if (first.hits !== undefined || counterexample.hits !== undefined) kept[earlier] = { ...first, hits: (first.hits ?? 0) + (counterexample.hits ?? 0) };
+    }
+  }
+  return kept;
 }
 
 /** Combines the reports of the shards of one run (same implementation) into one. */
@@ -303,7 +330,7 @@ export function mergeReports(reports: readonly Report[]): Report {
     settings: { ...first.settings, runs: reports.reduce((sum, report) => sum + report.settings.runs, 0), shard: `merged from ${reports.map((report) => report.settings.shard ?? "all").join(", ")}` },
     expectedFailures: first.expectedFailures,
     coverage,
-    counterexamples: reports.flatMap((report) => report.counterexamples),
+    counterexamples: oncePerRule(reports.flatMap((report) => report.counterexamples)),
     runs: reports.reduce((sum, report) => sum + report.counts.runs, 0),
     interrupted: reports.some((report) => report.interrupted),
     startedAt,

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DELIVERY_POLICIES, type DeliveryPolicy } from "../../spec/port.ts";
 import { ruleById } from "../../spec/rules.ts";
-import { runConformance, type ConformanceOutcome } from "../../properties/runner.ts";
+import { runConformance, type ConformanceOutcome, type Counterexample } from "../../properties/runner.ts";
 import { assembleReport, buildReport, failureCounterexample, type Configuration, type Report } from "../../reports/report.ts";
 import { DimensionCoverage } from "../../properties/coverage.ts";
 import { renderMarkdown } from "../../reports/markdown.ts";
@@ -57,6 +57,9 @@ export const ReplayFileSchema = z.strictObject({
   path: z.string(),
   replayPath: z.string().nullable(),
   maxCommands: z.number().int().positive(),
+  /** 0 when the run came from the generation without deliberate misuse (to shrink a rule away from misuse). */
+  misusePercent: z.number().int().min(0).max(100).optional(),
+  /** The rule the counterexample is about (empty for a port or harness error): the replay is judged on it. */
   ruleIds: z.array(z.string()),
   calls: z.array(z.string()),
 });
@@ -287,9 +290,33 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     const cleanAfter = async (outcome: ConformanceOutcome): Promise<void> => {
       if (!outcome.ok) await target.restart();
     };
+    // Each failure is shrunk once, where it is first met; later configurations only count its runs.
+    const found: { counterexample: Counterexample; configuration: RunConfiguration; maxCommands: number }[] = [];
+    const shrunk = new Set<string>();
+    const hits = new Map<string, number>();
+    const record = (outcome: ConformanceOutcome, configuration: RunConfiguration, commands: number): void => {
+      outcomes.push({ outcome, configuration, maxCommands: commands });
+      for (const [failure, count] of outcome.hits) hits.set(failure, (hits.get(failure) ?? 0) + count);
+      for (const counterexample of outcome.counterexamples) {
+        if (shrunk.has(counterexample.failure)) continue;
+        shrunk.add(counterexample.failure);
+        found.push({ counterexample, configuration, maxCommands: commands });
+      }
+    };
     for (const { replay } of saved) {
-      const outcome = await runConformance({ ...common, port: { policy: replay.configuration.policy, completionIrql: replay.configuration.completionIrql }, scheduled: replay.configuration.scheduled, seed: replay.seed, path: replay.path, ...(replay.replayPath === null ? {} : { replayPath: replay.replayPath }), numRuns: 1, maxCommands: replay.maxCommands });
-      outcomes.push({ outcome, configuration: replay.configuration, maxCommands: replay.maxCommands });
+      const outcome = await runConformance({
+        ...common,
+        port: { policy: replay.configuration.policy, completionIrql: replay.configuration.completionIrql },
+        scheduled: replay.configuration.scheduled,
+        seed: replay.seed,
+        path: replay.path,
+        replayRules: replay.ruleIds,
+        ...(replay.replayPath === null ? {} : { replayPath: replay.replayPath }),
+        ...(replay.misusePercent === undefined ? {} : { misusePercent: replay.misusePercent }),
+        numRuns: 1,
+        maxCommands: replay.maxCommands,
+      });
+      record(outcome, replay.configuration, replay.maxCommands);
       await cleanAfter(outcome);
       if (outcome.unanswered) break;
     }
@@ -310,11 +337,12 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
           seed: configurationSeed,
           numRuns: perConfiguration,
           maxCommands,
+          shrunk,
           ...(values.path === undefined ? {} : { path: values.path }),
           ...(values["replay-path"] === undefined ? {} : { replayPath: values["replay-path"] }),
           ...(timeLimitMs === undefined ? {} : { timeLimitMs }),
         });
-        outcomes.push({ outcome, configuration, maxCommands });
+        record(outcome, configuration, maxCommands);
         await cleanAfter(outcome);
         // An implementation that stopped answering is not driven again: the report says which call got no answer.
         if (outcome.unanswered) break;
@@ -323,31 +351,34 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     if (io.isTty) io.err("\n");
 
     // Save each counterexample as a replay file (the folder is rewritten: still-failing replays and new ones).
-    const replayFiles: (string | null)[] = [];
-    const toSave: { name: string; content: ReplayFile }[] = [];
-    outcomes.forEach(({ outcome, configuration, maxCommands: commands }, index) => {
-      const found = outcome.counterexample;
-      if (found === null) {
-        replayFiles.push(null);
-        return;
-      }
-      const ruleIds = found.divergence?.ruleIds ?? [];
-      const name = `${String(index + 1).padStart(3, "0")}-${slug(ruleIds.join("-") || found.divergence?.kind || "error")}.json`;
-      replayFiles.push(relative(out, join(savedDir, name)) || name);
-      toSave.push({
-        name,
-        content: { tool: "wfp-conformance-replay", version: 1, implementation: target.name, configuration, seed: found.seed, path: found.path, replayPath: found.replayPath, maxCommands: commands, ruleIds: [...ruleIds], calls: [] },
-      });
+    const entries = found.map(({ counterexample, configuration, maxCommands: commands }, index) => {
+      const ruleIds = counterexample.failure === "port-error" || counterexample.failure === "error" ? [] : [counterexample.failure];
+      const name = `${String(index + 1).padStart(3, "0")}-${slug(counterexample.failure)}.json`;
+      const replayFile = relative(out, join(savedDir, name)) || name;
+      const content: ReplayFile = {
+        tool: "wfp-conformance-replay",
+        version: 1,
+        implementation: target.name,
+        configuration,
+        seed: counterexample.seed,
+        path: counterexample.path,
+        replayPath: counterexample.replayPath,
+        maxCommands: commands,
+        ...(counterexample.misusePercent === undefined ? {} : { misusePercent: counterexample.misusePercent }),
+        ruleIds,
+        calls: [],
+      };
+      const replay = replayCommand(implFlag, join(out, replayFile), configuration, counterexample.seed, counterexample.path, counterexample.replayPath, commands);
+      return { counterexample, configuration, replay, replayFile, name, content };
     });
 
     const report: Report = buildReport({
       implementation: identity.name,
       families: identity.families,
       verifier: identity.verifier,
-      outcomes: outcomes.map(({ outcome, configuration, maxCommands: commands }, index) => {
-        const replayFile = replayFiles[index] ?? null;
-        return { outcome, configuration, replayFile, replay: replayCommand(implFlag, replayFile === null ? null : join(out, replayFile), configuration, outcome.seed, outcome.counterexample?.path ?? "", outcome.counterexample?.replayPath ?? null, commands) };
-      }),
+      outcomes,
+      counterexamples: entries,
+      hits,
       coverage,
       expectedFailures,
       settings: {
@@ -371,8 +402,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     if (replayOnly === null) {
       rmSync(savedDir, { recursive: true, force: true });
       report.counterexamples.forEach((counterexample, index) => {
-        const file = toSave[index];
-        if (file !== undefined) writeAtomically(join(savedDir, file.name), JSON.stringify({ ...file.content, calls: counterexample.calls }, null, 2) + "\n");
+        const entry = entries[index];
+        if (entry !== undefined) writeAtomically(join(savedDir, entry.name), JSON.stringify({ ...entry.content, calls: counterexample.calls }, null, 2) + "\n");
       });
     }
     writeReports(out, report, values.junit);
