@@ -4,6 +4,7 @@
  * the decision taken where the pages are silent. Text only; the command decides what to print.
  */
 import { learnPagesOf, sourceQuote, sourcesOf, type Obliged, type Outcome, type Rule, type RuleSource } from "../spec/catalogue.ts";
+import type { DecisionView } from "../spec/decision-view.ts";
 import { digestItem } from "../spec/sources.ts";
 
 const OBLIGED: Record<Obliged, string> = {
@@ -20,10 +21,11 @@ const OUTCOME: Record<Outcome, string> = {
   fatal: "misuse that bug-checks the machine",
 };
 
-/** What `rules <id>` needs besides the rule: the catalogue (for cross references) and whether the built-in verifier reports the rule. */
+/** What `rules <id>` needs besides the rule: the catalogue (for cross references), whether the built-in verifier reports the rule, and the decisions across rules that affect it. */
 export interface RuleCardContext {
   readonly rules: readonly Rule[];
   readonly verifierReports: boolean;
+  readonly decisions: readonly DecisionView[];
 }
 
 function sourceHeading(source: RuleSource): string {
@@ -68,7 +70,14 @@ export function renderRuleCard(rule: Rule, context: RuleCardContext): string {
     lines.push(`    ${page.name}: ${page.url}`);
     if (page.seedUrl !== undefined) lines.push(`      (the seed edition: ${page.seedUrl})`);
   }
-  lines.push("  decision:");
-  lines.push(`    ${rule.decision ?? "none: the rule is as the sources say"}`);
+  lines.push("  decisions:");
+  if (rule.decision !== undefined) lines.push(`    (on this rule) ${rule.decision}`);
+  for (const decision of context.decisions) {
+    lines.push(`    ${decision.id}: ${decision.decision}`);
+    if (decision.reason !== null) lines.push(`      why: ${decision.reason}`);
+    if (decision.quotes.length === 0) lines.push("      rests on: the pages are silent");
+    for (const { source, quote } of decision.quotes) lines.push(`      rests on ${source}: "${quote}"`);
+  }
+  if (rule.decision === undefined && context.decisions.length === 0) lines.push("    none: the rule is as the sources say");
   return lines.join("\n") + "\n";
 }

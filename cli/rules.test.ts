@@ -26,7 +26,7 @@ describe("wfp-conform rules <id>", () => {
     expect(out).toContain('"If the FwpsStreamInjectAsync0 function is called to inject a chain of NET_BUFFER_LIST structures');
     expect(out).toMatch(/2\. digest \[S5\], Stream injection \(engine\)/);
     expect(out).toContain("https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/fwpsk/nc-fwpsk-fwps_inject_complete0");
-    expect(out).toMatch(/decision:\n +The pages do not say whether the completions of a chain come in chain order/);
+    expect(out).toMatch(/decisions:\n +\(on this rule\) The pages do not say whether the completions of a chain come in chain order/);
   });
 
   it("prints an unmodelled rule with its reason and the id that reports it, and a verifier-checked one as such", async () => {
@@ -59,5 +59,22 @@ describe("wfp-conform rules <id>", () => {
     const all = JSON.parse((await run("rules", "--json")).out) as { id: string }[];
     expect(all.map((rule) => rule.id)).toEqual(RULES.map((rule) => rule.id));
     expect((await run("rules", "--help")).out).toMatch(/usage: wfp-conform rules \[<id>\]/);
+  });
+});
+
+describe("the rule card's decisions", () => {
+  it("lists the decisions across rules that affect the rule, with what they rest on or that the pages are silent", async () => {
+    const { renderRuleCard } = await import("./rule-card.ts");
+    const rule = RULES.find((candidate) => candidate.id === "handle-destroy/closing")!;
+    const card = renderRuleCard(rule, {
+      rules: RULES,
+      verifierReports: false,
+      decisions: [
+        { id: "x/quoted", ruleIds: [rule.id], decision: "Do this.", reason: "Because.", quotes: [{ source: "FwpsInjectionHandleCreate0", quote: "Some sentence." }] },
+        { id: "x/silent", ruleIds: [rule.id], decision: "Do that.", reason: null, quotes: [] },
+      ],
+    });
+    expect(card).toContain('decisions:\n    x/quoted: Do this.\n      why: Because.\n      rests on FwpsInjectionHandleCreate0: "Some sentence."\n    x/silent: Do that.\n      rests on: the pages are silent\n');
+    expect(card).not.toContain("none: the rule is as the sources say");
   });
 });

@@ -4,37 +4,14 @@
  * the rules it affects and the reason. Nothing here is written by hand: `npm run docs:decisions`
  * regenerates the file and docgen/docgen.test.ts fails when the committed one differs.
  */
-import { sourceQuote, sourcesOf, type Rule, type RuleSource } from "../spec/catalogue.ts";
-import { digestItem } from "../spec/sources.ts";
+import { ruleDecisionView, type DecisionView } from "../spec/decision-view.ts";
+import type { Rule } from "../spec/catalogue.ts";
 
-/** One decision as the document lists it. */
-export interface DecisionEntry {
-  readonly id: string;
-  readonly ruleIds: readonly string[];
-  readonly decision: string;
-  readonly reason: string | null;
-  /** What the decision rests on: quoted sentences with where they are from; empty when the pages are silent. */
-  readonly quotes: readonly { readonly source: string; readonly quote: string }[];
-}
-
-/** Where a source is from: the seed page, or the digest item and the pages it restates (in the digest's words, not Microsoft's). */
-function sourceName(source: RuleSource): string {
-  if ("quote" in source) return source.page;
-  const pages = digestItem(source.label).pages;
-  return `the digest [${source.label}]${pages.length > 0 ? `, restating ${pages.join(", ")}` : ""}`;
-}
+export type DecisionEntry = DecisionView;
 
 /** The decisions recorded on the rules of the catalogue (a rule's `decision`), resting on the rule's own sources. */
 export function ruleDecisions(rules: readonly Rule[]): DecisionEntry[] {
-  return rules
-    .filter((rule) => rule.decision !== undefined)
-    .map((rule) => ({
-      id: rule.id,
-      ruleIds: [rule.id],
-      decision: rule.decision!,
-      reason: null,
-      quotes: sourcesOf(rule).map((source) => ({ source: sourceName(source), quote: sourceQuote(source) })),
-    }));
+  return rules.map(ruleDecisionView).filter((view): view is DecisionView => view !== undefined);
 }
 
 function block(entry: DecisionEntry): string[] {

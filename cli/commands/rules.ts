@@ -50,6 +50,6 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   }
   const verifierReports = VERIFIED.has(rule.id);
   if (values.json) io.out(JSON.stringify({ ...(rulesAsJson([rule])[0] as object), verifier: verifierReports }, null, 2) + "\n");
-  else io.out(renderRuleCard(rule, { rules: RULES, verifierReports }));
+  else io.out(renderRuleCard(rule, { rules: RULES, verifierReports, decisions: [] }));
   return EXIT.ok;
 }
