@@ -78,3 +78,21 @@ describe("the rule card's decisions", () => {
     expect(card).not.toContain("none: the rule is as the sources say");
   });
 });
+
+describe("rules <id> and spec/decisions.ts", () => {
+  it("prints every decision that names the rule, in text and in --json", async () => {
+    const { DECISIONS } = await import("../spec/decisions.ts");
+    const decision = DECISIONS.find((candidate) => candidate.ruleIds.length > 0)!;
+    const ruleId = decision.ruleIds[0]!;
+    expect((await run("rules", ruleId)).out).toContain(`    ${decision.id}: ${decision.decision}`);
+    const json = JSON.parse((await run("rules", ruleId, "--json")).out) as { decisions: { id: string }[] };
+    expect(json.decisions.map((entry) => entry.id)).toContain(decision.id);
+  });
+
+  it("names only rules of the catalogue in the decisions", async () => {
+    const { DECISIONS } = await import("../spec/decisions.ts");
+    const ids = new Set(RULES.map((rule) => rule.id));
+    expect(DECISIONS.flatMap((decision) => decision.ruleIds.filter((id) => !ids.has(id)).map((id) => `${decision.id}: ${id}`))).toEqual([]);
+  });
+});
+

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { DECISIONS } from "../spec/decisions.ts";
 import { RULES } from "../spec/rules.ts";
 import { readTraceHeader } from "../spec/trace-header.ts";
 import { renderDecisions, ruleDecisions } from "./decisions.ts";
@@ -22,7 +23,11 @@ describe("generated documents", () => {
     const withDecision = RULES.filter((rule) => rule.decision !== undefined);
     expect(withDecision.length).toBeGreaterThan(10);
     for (const rule of withDecision) expect(text, rule.id).toContain(`### ${rule.id}\n\n${rule.decision}\n`);
-    expect(text).toContain(`${ruleDecisions(RULES).length} decisions.`);
+    expect(text).toContain(`${ruleDecisions(RULES).length + DECISIONS.length} decisions.`);
+    for (const decision of DECISIONS) {
+      expect(text, decision.id).toContain(`### ${decision.id}\n\n${decision.decision}\n`);
+      expect(text, decision.id).toContain(decision.quote === null ? "the pages are silent" : decision.quote);
+    }
   });
 
   it("renders a decision without a quote as resting on silent pages, and one with a reason", () => {

@@ -4,6 +4,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { recordedDecisionView } from "../spec/decision-view.ts";
+import { DECISIONS } from "../spec/decisions.ts";
 import { RULES } from "../spec/rules.ts";
 import { readTraceHeader } from "../spec/trace-header.ts";
 import { renderDecisions, ruleDecisions } from "./decisions.ts";
@@ -15,6 +17,11 @@ export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** docs/decisions.md as generated from spec/. */
 export function decisionsDocument(): string {
   return renderDecisions([
+    {
+      title: "Decisions across rules",
+      intro: "The decisions of `spec/decisions.ts`: each names the rules it affects and the sentence it rests on, or says that the pages are silent.",
+      entries: DECISIONS.map(recordedDecisionView),
+    },
     {
       title: "Decisions recorded on the rules",
       intro: "Each rule of `spec/rules.ts` whose `decision` says how the model reads it; it rests on the rule's own sources.",

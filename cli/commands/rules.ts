@@ -1,6 +1,8 @@
 /** `wfp-conform rules [<id>] [--json]`: prints the rule catalogue, or one rule with everything it rests on. */
 import { parseArgs } from "node:util";
 import { CALLER_RULE } from "../../impl/verifier.ts";
+import { recordedDecisionView } from "../../spec/decision-view.ts";
+import { DECISIONS } from "../../spec/decisions.ts";
 import { RULES } from "../../spec/rules.ts";
 import { renderRulesTable, rulesAsJson } from "../../spec/catalogue.ts";
 import { EXIT, type CommandIo } from "../io.ts";
@@ -49,7 +51,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     return EXIT.usage;
   }
   const verifierReports = VERIFIED.has(rule.id);
-  if (values.json) io.out(JSON.stringify({ ...(rulesAsJson([rule])[0] as object), verifier: verifierReports }, null, 2) + "\n");
-  else io.out(renderRuleCard(rule, { rules: RULES, verifierReports, decisions: [] }));
+  const decisions = DECISIONS.filter((decision) => decision.ruleIds.includes(rule.id));
+  if (values.json) io.out(JSON.stringify({ ...(rulesAsJson([rule])[0] as object), verifier: verifierReports, decisions }, null, 2) + "\n");
+  else io.out(renderRuleCard(rule, { rules: RULES, verifierReports, decisions: decisions.map(recordedDecisionView) }));
   return EXIT.ok;
 }
