@@ -74,6 +74,9 @@ TYPE_NETWORK = "FWPS_INJECTION_TYPE_NETWORK"
 TYPE_STREAM = "FWPS_INJECTION_TYPE_STREAM"
 TYPE_TRANSPORT = "FWPS_INJECTION_TYPE_TRANSPORT"
 INJECTION_TYPES = (TYPE_FORWARD, TYPE_NETWORK, TYPE_STREAM, TYPE_TRANSPORT)
+# Defined in fwpsk.h after the seed page (MAC and vSwitch injection): accepted at create, never a
+# transport, stream, forward or network handle by themselves.
+HEADER_INJECTION_TYPES = ("FWPS_INJECTION_TYPE_L2", "FWPS_INJECTION_TYPE_VSWITCH_TRANSPORT")
 
 STREAM_LAYERS = ("FWPS_LAYER_STREAM_V4", "FWPS_LAYER_STREAM_V6")
 PENDABLE_LAYERS = (
@@ -457,7 +460,7 @@ class Engine:
         flags = list(args.get("flags") or [])
         if not self.stack_ready:
             return {"status": STATUS_FWP_TCPIP_NOT_READY}
-        if family not in (AF_UNSPEC,) + IP_FAMILIES or any(flag not in INJECTION_TYPES for flag in flags):
+        if family not in (AF_UNSPEC,) + IP_FAMILIES or any(flag not in INJECTION_TYPES + HEADER_INJECTION_TYPES for flag in flags):
             return {"status": STATUS_INVALID_PARAMETER}
         if TYPE_NETWORK in flags and family not in IP_FAMILIES:
             # Network handles are per address family (the IP header decides nothing for the handle).
