@@ -90,7 +90,14 @@ export class Judge {
   /** The caller rules broken at this event so far, in order. */
   readonly brokenCallerRules: RuleId[] = [];
 
-  constructor(readonly position: number) {}
+  /**
+   * @param engineJudged false while a call that bug-checked is checked: its result is not judged
+   * (there is none), only what the caller did.
+   */
+  constructor(
+    readonly position: number,
+    private readonly engineJudged = true,
+  ) {}
 
   /** Records that a rule's premise was reached (its check could have failed here). */
   exercise(ruleId: RuleId): void {
@@ -101,6 +108,7 @@ export class Judge {
   require(ruleId: RuleId, broken: boolean, message: string | (() => string)): boolean {
     const rule = ruleById(ruleId);
     const party: Party = rule === undefined ? "model" : rule.obliged;
+    if (party === "engine" && !this.engineJudged) return true;
     if (party !== "caller") this.exercise(ruleId);
     if (!broken) return true;
     if (party === "caller") {

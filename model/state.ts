@@ -149,6 +149,8 @@ export interface ModelState {
   readonly returnedCalls: PersistentSet;
   /** Counter for injection ids. */
   readonly injectionCount: number;
+  /** The position of the call that bug-checked the machine (the run ended there), or null. */
+  readonly bugCheckedAt: number | null;
   /** Counter of successful handle creations (the serial in InjectionHandle.key). */
   readonly handleCount: number;
   readonly unloaded: boolean;
@@ -188,6 +190,7 @@ export function initialState(options: ModelOptions = {}): ModelState {
     blockedDestroys: PersistentMap.empty(),
     returnedCalls: PersistentMap.empty(),
     injectionCount: 0,
+    bugCheckedAt: null,
     handleCount: 0,
     unloaded: false,
     owedBy: PersistentMap.empty(),
@@ -219,6 +222,7 @@ export function updated(state: ModelState, changes: Partial<ModelState>): ModelS
     blockedDestroys: changes.blockedDestroys ?? state.blockedDestroys,
     returnedCalls: changes.returnedCalls ?? state.returnedCalls,
     injectionCount: changes.injectionCount ?? state.injectionCount,
+    bugCheckedAt: changes.bugCheckedAt !== undefined ? changes.bugCheckedAt : state.bugCheckedAt,
     handleCount: changes.handleCount ?? state.handleCount,
     unloaded: changes.unloaded ?? state.unloaded,
     owedBy: changes.owedBy ?? state.owedBy,

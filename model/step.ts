@@ -332,7 +332,9 @@ function callerChecksOfInject(state: ModelState, call: InjectCall, judge: Judge,
       }
       if (call.fn === "FwpsInjectNetworkReceiveAsync0") {
         for (const nbl of nbls) {
-          judge.require("network-inject/single-net-buffer-inbound", nbl.netBufferCount > 1, `${nbl.id} holds ${nbl.netBufferCount} NET_BUFFERs; receive injection of more than one is bug check 0x1D3`);
+          // The count recorded at the call, when the trace has it (a driver may have chained NET_BUFFERs itself).
+          const count = call.args.netBufferCount ?? nbl.netBufferCount;
+          judge.require("network-inject/single-net-buffer-inbound", count > 1, `${nbl.id} holds ${count} NET_BUFFERs; receive injection of more than one is bug check 0x1D3`);
         }
       }
       break;
@@ -969,7 +971,8 @@ function queryInjectionState(state: ModelState, call: Call<"FwpsQueryPacketInjec
   const actual = call.ret?.injectionState;
   const answer = answers.find((candidate) => candidate.injectionState === actual);
   judge.require("query/state", answer === undefined, () => `${call.fn}(${handle.id}, ${nbl.id}) returned ${actual ?? "nothing"}; allowed: ${answers.map((candidate) => candidate.injectionState).join(" | ")}`);
-  if (answer !== undefined && answer.injectionState.endsWith("BY_SELF")) {
+  // A NULL injectionContext out pointer (args.injectionContext null) receives nothing to judge.
+  if (answer !== undefined && answer.injectionState.endsWith("BY_SELF") && call.args.injectionContext !== null) {
     const context = call.ret?.injectionContext;
     judge.require(
       "query/injection-context",
@@ -1083,6 +1086,12 @@ function call(state: ModelState, event: CallEvent, judge: Judge): ModelState {
 
 /** The next state and the verdict for one event at `position` (a line number or an index). Never throws. */
 export function step(state: ModelState, event: TraceEvent, position: number): StepResult {
+  if (state.bugCheckedAt !== null) {
+    const after = new Judge(position);
+    after.modelError(`the trace goes on after the bug check at ${state.bugCheckedAt}: a bug check ends the run`);
+    return { state, violations: after.violations, notes: after.notes, exercised: after.exercised };
+  }
+  if (event.kind === "call" && event.bugCheck !== undefined) return bugCheckedCall(state, event, position);
   const judge = new Judge(position);
   try {
     let next: ModelState;
@@ -1096,6 +1105,26 @@ export function step(state: ModelState, event: TraceEvent, position: number): St
     judge.modelError(`the model failed on this event: ${(error as Error)?.message ?? String(error)}`);
     return { state, violations: judge.violations, notes: judge.notes, exercised: judge.exercised };
   }
+}
+
+/**
+ * A call that bug-checked the machine (decision trace/bug-check): its caller checks are made as
+ * usual; the bug check is the caller's when the call broke a caller rule (a documented fatal one,
+ * or misuse whose outcome no page fixes), and the engine's (`bug-check/caused-by-misuse`) otherwise.
+ * The run ends: no later event is expected, and no leak is judged.
+ */
+function bugCheckedCall(state: ModelState, event: CallEvent, position: number): StepResult {
+  const judge = new Judge(position, false);
+  try {
+    call(state, event, judge);
+  } catch (error) {
+    judge.modelError(`the model failed on this event: ${(error as Error)?.message ?? String(error)}`);
+  }
+  const engine = new Judge(position);
+  const code = event.bugCheck!.code;
+  engine.require("bug-check/caused-by-misuse", !judge.misuse, `${event.fn} bug-checked the machine (${code}), but the call broke no caller rule`);
+  const crashed = updated(state, { bugCheckedAt: position });
+  return { state: crashed, violations: [...judge.violations, ...engine.violations], notes: judge.notes, exercised: [...judge.exercised, ...engine.exercised] };
 }
 
 /** What the documentation allows a call to return in this state (a status set, an injection state, or nothing judged). */

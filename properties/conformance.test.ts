@@ -37,7 +37,10 @@ describe("the built-in simulator conforms to the model", () => {
   }
 
   it("the runs above exercise every modelled rule of the catalogue", () => {
-    const modelled = RULES.filter((rule) => rule.modelled).map((rule) => rule.id);
+    // A bug check ends a trace; the port has no way for an implementation to report one, so only
+    // traces exercise this rule (examples/traces/bad-bug-check--caused-by-misuse.jsonl).
+    const traceOnly = ["bug-check/caused-by-misuse"];
+    const modelled = RULES.filter((rule) => rule.modelled && !traceOnly.includes(rule.id)).map((rule) => rule.id);
     const missing = modelled.filter((id) => (coverage.get(id) ?? 0) === 0);
     const table = [...coverage.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, count]) => `${id.padEnd(48)} ${count}`).join("\n");
     console.log(`rule coverage of the default conformance runs (${coverage.size} rules):\n${table}`);

@@ -9,6 +9,7 @@ import { describe, expectedResult, initialState, step, type Expectation, type Mo
 import type { CallEvent, TraceEvent } from "../spec/events.ts";
 import { ruleById } from "../spec/rules.ts";
 import { parseTraceEvent } from "../spec/trace.ts";
+import { NOTE_COVERAGE_PREFIX } from "../spec/decisions.ts";
 import { NoAnswerError, type DriverCall, type EngineOutput, type EnginePort, type PortStep, type VerifierFinding } from "../spec/port.ts";
 import type { Irql, Platform } from "../spec/vocabulary.ts";
 import { completionContextFor, type Operation, type Pick } from "./operations.ts";
@@ -221,7 +222,11 @@ export class ConformanceSession {
     const result = step(this.state, event, position);
     this.state = result.state;
     const coverage = this.options.coverage;
-    if (coverage !== undefined) for (const ruleId of result.exercised) coverage.set(ruleId, (coverage.get(ruleId) ?? 0) + 1);
+    if (coverage !== undefined) {
+      for (const ruleId of result.exercised) coverage.set(ruleId, (coverage.get(ruleId) ?? 0) + 1);
+      // Portability notes travel with the coverage (a key per decision), so every run, shard and report counts them.
+      for (const portability of result.notes) coverage.set(`${NOTE_COVERAGE_PREFIX}${portability.decisionId}`, (coverage.get(`${NOTE_COVERAGE_PREFIX}${portability.decisionId}`) ?? 0) + 1);
+    }
     const caller = result.violations.filter((violation) => violation.party === "caller");
     for (const violation of caller) {
       const outcome = ruleById(violation.ruleId)?.outcome;

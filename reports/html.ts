@@ -250,6 +250,19 @@ ${replay.map(([name, value]) => `<dt>${escape(name)}</dt><dd data-replay="${esca
 </article>`;
 }
 
+function portabilityNotes(report: Report): string {
+  const notes = report.portabilityNotes ?? [];
+  const body =
+    notes.length === 0
+      ? `<p class="muted">No input the pages are silent on was met.</p>`
+      : `<ul>\n${notes.map((note) => `<li data-note="${escape(note.decisionId)}"><code>${escape(note.decisionId)}</code> (${note.count}&times;): ${escape(note.decision)}</li>`).join("\n")}\n</ul>`;
+  return `<section id="portability-notes">
+<h2>Portability notes</h2>
+<p class="muted">Inputs the pages are silent on: success and a parameter error were both accepted. Never a failure.</p>
+${body}
+</section>`;
+}
+
 function counterexamples(report: Report): string {
   const body = report.counterexamples.length === 0 ? `<p class="muted">No counterexample: no run diverged from the model.</p>` : report.counterexamples.map((counterexample, index) => counterexampleArticle(report, counterexample, index)).join("\n");
   return `<section id="counterexamples">
@@ -274,6 +287,7 @@ export function renderHtml(report: Report): string {
 ${header(report)}
 ${counts(report)}
 ${matrix(report)}
+${portabilityNotes(report)}
 ${counterexamples(report)}
 ${dimensionsHtml(report.dimensions)}
 </body>

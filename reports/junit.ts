@@ -154,6 +154,8 @@ export function renderJunit(report: Report): string {
     timeLimitSeconds: settings.timeLimitSeconds ?? "",
     callTimeoutMs: settings.callTimeoutMs,
     expectedFailures: report.expectedFailures.join(","),
+    // Portability notes never fail a test: a count here, and each note in the suite's system-out.
+    portabilityNotes: (report.portabilityNotes ?? []).reduce((sum, note) => sum + note.count, 0),
   };
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -165,7 +167,10 @@ export function renderJunit(report: Report): string {
     ...report.rules.flatMap((rule) => ruleTestCase(report, rule)),
     ...harnessErrors.flatMap(({ counterexample, index }) => harnessTestCase(counterexample, index)),
   ];
-  if (report.interrupted) lines.push(`    <system-out>${xmlText("The run was stopped by the time limit: rules may be less exercised than the settings ask for.")}</system-out>`);
+  const out: string[] = [];
+  if (report.interrupted) out.push("The run was stopped by the time limit: rules may be less exercised than the settings ask for.");
+  for (const note of report.portabilityNotes ?? []) out.push(`Portability note ${note.decisionId} (${note.count}x, not a failure): ${note.decision}`);
+  if (out.length > 0) lines.push(`    <system-out>${xmlText(out.join("\n"))}</system-out>`);
   lines.push("  </testsuite>", "</testsuites>");
   return lines.join("\n") + "\n";
 }

@@ -41,6 +41,11 @@ export function renderMarkdown(report: Report): string {
     lines.push("", "## Rules", "", "| rule | obliged | verdict | source |", "|---|---|---|---|");
     for (const rule of notable) lines.push(`| \`${rule.id}\` | ${rule.obliged} | ${ICON[rule.verdict]} | ${rule.source.replaceAll("|", "\\|")} |`);
   }
+  const notes = report.portabilityNotes ?? [];
+  if (notes.length > 0) {
+    lines.push("", "## Portability notes", "", "Inputs the pages are silent on: the model accepted success and a parameter error alike (never a failure).", "");
+    for (const note of notes) lines.push(`- \`${note.decisionId}\` (${note.count}×): ${note.decision}`);
+  }
   report.counterexamples.forEach((counterexample, index) => {
     lines.push("", `## Counterexample ${index + 1}: ${counterexample.ruleIds.map((id) => `\`${id}\``).join(", ") || counterexample.kind}`, "");
     lines.push(`Diverged at step ${counterexample.step} (${counterexample.kind})${counterexample.hits === undefined ? "" : `; ${counterexample.hits} ${counterexample.hits === 1 ? "run" : "runs"} hit it`}.`, "");

@@ -8,6 +8,7 @@ import { RULES } from "../spec/rules.ts";
 import { sourceText, type Rule } from "../spec/catalogue.ts";
 import type { ApiFamily } from "../spec/vocabulary.ts";
 import { renderEvent } from "./calls.ts";
+import { DECISIONS, NOTE_COVERAGE_PREFIX } from "../spec/decisions.ts";
 import type { ConformanceOutcome, Counterexample } from "../properties/runner.ts";
 import { DimensionsSchema, mergeDimensions, type Dimensions } from "./dimensions.ts";
 
@@ -63,6 +64,19 @@ export const RuleResultSchema = z.strictObject({
   source: z.string(),
 });
 export type RuleResult = z.infer<typeof RuleResultSchema>;
+
+/**
+ * A portability note: an input the pages are silent on met during the runs, where the model accepted
+ * success and a parameter error alike (spec/decisions.ts, silent/*). Never a failure.
+ */
+export const PortabilityNoteSchema = z.strictObject({
+  decisionId: z.string(),
+  /** How many times the runs met it. */
+  count: z.number().int().positive(),
+  /** The decision's text. */
+  decision: z.string(),
+});
+export type PortabilityNoteReport = z.infer<typeof PortabilityNoteSchema>;
 
 export const SettingsSchema = z.strictObject({
   seed: z.number().int(),
@@ -129,6 +143,8 @@ export const ReportSchema = z.strictObject({
     notModelled: z.number().int().nonnegative(),
   }),
   rules: z.array(RuleResultSchema),
+  /** Inputs where engines may differ (never failures); absent in reports written before version 1 had it. */
+  portabilityNotes: z.array(PortabilityNoteSchema).optional(),
   counterexamples: z.array(CounterexampleSchema),
   interrupted: z.boolean(),
   timings: z.strictObject({ startedAt: z.string(), seconds: z.number().nonnegative() }),
@@ -200,6 +216,13 @@ export function assembleReport(parts: ReportParts): Report {
     else verdict = "passed";
     return { id: rule.id, family: rule.family, obliged: rule.obliged, verdict, exercised, statement: rule.statement, source: sourceText(rule) };
   });
+  const portabilityNotes = [...parts.coverage]
+    .filter(([key]) => key.startsWith(NOTE_COVERAGE_PREFIX))
+    .map(([key, count]) => {
+      const decisionId = key.slice(NOTE_COVERAGE_PREFIX.length);
+      return { decisionId, count, decision: DECISIONS.find((decision) => decision.id === decisionId)?.decision ?? "(decision not in spec/decisions.ts)" };
+    })
+    .sort((a, b) => a.decisionId.localeCompare(b.decisionId));
   const adapterError = parts.counterexamples.some((counterexample) => counterexample.kind === "port-error" || counterexample.kind === "error");
   const unexplained = parts.counterexamples.some((counterexample) => counterexample.ruleIds.length === 0 || counterexample.ruleIds.some((id) => !expected.has(id)));
   return {
@@ -214,6 +237,7 @@ export function assembleReport(parts: ReportParts): Report {
     expectedFailures: [...parts.expectedFailures],
     counts: countsOf(rules, parts.runs),
     rules,
+    portabilityNotes,
     counterexamples: [...parts.counterexamples],
     interrupted: parts.interrupted,
     timings: { startedAt: parts.startedAt, seconds: parts.seconds },
@@ -322,6 +346,9 @@ export function mergeReports(reports: readonly Report[]): Report {
   if (first === undefined) throw new Error("nothing to merge");
   const coverage = new Map<string, number>();
   for (const report of reports) for (const rule of report.rules) coverage.set(rule.id, (coverage.get(rule.id) ?? 0) + rule.exercised);
+  for (const report of reports) {
+    for (const note of report.portabilityNotes ?? []) coverage.set(`${NOTE_COVERAGE_PREFIX}${note.decisionId}`, (coverage.get(`${NOTE_COVERAGE_PREFIX}${note.decisionId}`) ?? 0) + note.count);
+  }
   const startedAt = reports.map((report) => report.timings.startedAt).sort()[0]!;
   return assembleReport({
     implementation: first.implementation,

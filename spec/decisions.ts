@@ -167,6 +167,51 @@ const ENTRIES: readonly Decision[] = [
     quote: null,
     source: "pages are silent",
   },
+  // ------------------------------------------------------------------ the trace format (issue 12, sequences 1-5)
+  {
+    id: "trace/bug-check",
+    ruleIds: ["bug-check/caused-by-misuse", "network-inject/single-net-buffer-inbound"],
+    decision:
+      "A call may end the trace with `bugCheck: {code, parameter1?}` instead of `ret`. The model makes the call's caller checks; the bug check is explained when the call broke any caller rule (a documented fatal one, or misuse with no documented outcome), and is the engine's fault (bug-check/caused-by-misuse) otherwise. Any later event is an error of the trace; no leak is judged after a bug check.",
+    reason: "Only misuse can bring a machine down in a documented way; IRQL and pointer misuse may bug-check with codes the pages do not list.",
+    quote: "(N4, C, fatal) injecting an NBL that holds more than one NET_BUFFER in the receive (inbound) direction is a bug check (0x1D3 WFP_INVALID_OPERATION, parameter 1 = 1)",
+    source: "related-rules.md [N4]",
+  },
+  {
+    id: "trace/deferred-return",
+    ruleIds: ["handle-destroy/returns", "handle-create/destroy-waits"],
+    decision:
+      "Only FwpsInjectionHandleDestroy0 may be recorded without `ret` (with a `callId`) and return later in a `return` event; every other non-VOID call without `ret` (or `bugCheck`) is a malformed trace, rejected with the line and the field.",
+    reason: "The destroy page is the only one that says a function waits; the inject functions are asynchronous through their completion function, not through a late return.",
+    quote: "If pending injections have not yet completed, this function will wait for their completion before returning.",
+    source: "FwpsInjectionHandleCreate0",
+  },
+  {
+    id: "trace/caller-contexts",
+    ruleIds: ["handle-create/irql", "handle-destroy/irql", "inject/irql"],
+    decision:
+      "A call's `from` may name DriverEntry, the unload routine, a work item (each at PASSIVE_LEVEL), a DPC (DISPATCH_LEVEL) or a timer callback (PASSIVE_LEVEL or DISPATCH_LEVEL); a call whose `irql` is not one its context runs at is a malformed trace. The IRQL rules are then judged on the call's `irql` as before.",
+    reason: "The context fixes the IRQL in the kernel; a trace that says otherwise was recorded wrongly.",
+    quote: null,
+    source: "pages are silent",
+  },
+  {
+    id: "trace/data-less-stream",
+    ruleIds: ["stream-inject/not-after-abort"],
+    decision: "A streamIndicated event may carry an empty chain (an abort, a disconnect or a FIN with dataLength 0), so that an injection into an aborted flow can be judged.",
+    reason: "FWPS_STREAM_DATA0 indications without data are ordinary (the flags carry the event).",
+    quote: null,
+    source: "pages are silent",
+  },
+  {
+    id: "trace/recorded-arguments",
+    ruleIds: ["network-inject/single-net-buffer-inbound", "query/injection-context"],
+    decision:
+      "Arguments a recorder sees are written down: the NET_BUFFER count of a network-injected NBL (it overrides the model's count), the IP version and direction of a classify, a transport send's FWPS_TRANSPORT_SEND_PARAMS0 (remote address, scope id, control data), a NULL injectionContext out pointer of the query (then no context is judged), and symbolic names for endpoint handles and callout ids.",
+    reason: "A real driver's sequence carries them; without them a trace cannot be written down or the rule that needs them cannot be judged.",
+    quote: null,
+    source: "pages are silent",
+  },
 ];
 
 /** Every decision, validated; throws naming the entry when one is malformed or an id repeats. */
@@ -182,6 +227,9 @@ export const DECISIONS: readonly Decision[] = ((): readonly Decision[] => {
 })();
 
 export type DecisionId = (typeof ENTRIES)[number]["id"];
+
+/** The coverage key under which the runs count a portability note of decision `id` (beside the rule ids). */
+export const NOTE_COVERAGE_PREFIX = "note:";
 
 /** The decision with this id (undefined for an unknown id). */
 export function decisionById(id: string): Decision | undefined {

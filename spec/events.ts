@@ -22,19 +22,55 @@ const StatusName = z.string().regex(/^STATUS_[A-Z0-9_]+$/, "an NTSTATUS name suc
 const AddressFamilyName = z.string().regex(/^AF_[A-Z0-9_]+$/, "an address family such as AF_INET");
 const LayerName = z.string().regex(/^FWPS_LAYER_[A-Z0-9_]+$/, "a run-time layer id such as FWPS_LAYER_STREAM_V4");
 const IpVersion = z.union([z.literal(4), z.literal(6)]);
+/** A direction of a classify (FWP_DIRECTION_INBOUND / FWP_DIRECTION_OUTBOUND). */
+const Direction = z.enum(["inbound", "outbound"]);
+/** A value a driver passes as a number, or by a symbolic name (an endpoint handle, a callout id). */
+const NumberOrName = z.union([Uint, Id]);
 
 export const IrqlSchema = z.enum(IRQLS);
 export const InjectionTypeSchema = z.enum(INJECTION_TYPES);
 export const StreamFlagSchema = z.enum(STREAM_FLAGS);
 export const InjectionStateSchema = z.enum(INJECTION_STATES);
 
-/** Where a driver call is made from: a plain thread/DPC, inside a classifyFn of a layer, or inside a completionFn. */
+/**
+ * Where a driver call is made from: a plain thread, inside a classifyFn of a layer (with the IP
+ * version and direction of the classify, when known), inside a completionFn, or one of the driver's
+ * own contexts: DriverEntry, the unload routine, a work item, a DPC, a timer callback. The IRQL a
+ * context runs at is checked against the call's `irql` (CALL_SITE_IRQLS).
+ */
 export const CallSite = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("thread") }),
-  z.strictObject({ kind: z.literal("classify"), layerId: LayerName }),
+  z.strictObject({ kind: z.literal("classify"), layerId: LayerName, ipVersion: IpVersion.optional(), direction: Direction.optional() }),
   z.strictObject({ kind: z.literal("completionFn") }),
+  z.strictObject({ kind: z.literal("driverEntry") }),
+  z.strictObject({ kind: z.literal("unload") }),
+  z.strictObject({ kind: z.literal("workItem") }),
+  z.strictObject({ kind: z.literal("dpc") }),
+  z.strictObject({ kind: z.literal("timer") }),
 ]);
 export type CallSite = z.infer<typeof CallSite>;
+
+/**
+ * The IRQLs each driver context runs at (decision trace/caller-contexts): DriverEntry, the unload
+ * routine and a work item at PASSIVE_LEVEL, a DPC at DISPATCH_LEVEL, a timer callback at either
+ * (a KTIMER's DPC, or a passive-level WDF timer). A call recorded with another IRQL is malformed.
+ */
+export const CALL_SITE_IRQLS: Readonly<Partial<Record<CallSite["kind"], readonly string[]>>> = {
+  driverEntry: ["PASSIVE_LEVEL"],
+  unload: ["PASSIVE_LEVEL"],
+  workItem: ["PASSIVE_LEVEL"],
+  dpc: ["DISPATCH_LEVEL"],
+  timer: ["PASSIVE_LEVEL", "DISPATCH_LEVEL"],
+};
+
+/** A bug check the call ended the run with (the trace's last event). */
+export const BugCheck = z.strictObject({
+  /** The bug-check code, as Windows prints it: 0x1D3 (WFP_INVALID_OPERATION), 0xD1, ... */
+  code: z.string().regex(/^0x[0-9A-F]{1,8}$/, "a bug-check code such as 0x1D3"),
+  /** Bug-check parameter 1, when recorded. */
+  parameter1: Uint.optional(),
+});
+export type BugCheck = z.infer<typeof BugCheck>;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments and results of each driver-callable function.
@@ -62,8 +98,13 @@ function callSchema<F extends string, A extends z.ZodType, R extends z.ZodType>(
     irql: IrqlSchema,
     from: CallSite.default({ kind: "thread" }),
     args,
-    /** What the call returned, when it returned before the next event. Absent: see a later `return` event. */
+    /**
+     * What the call returned. Absent only where the return may come later (a `return` event): for
+     * FwpsInjectionHandleDestroy0, which waits, and for the VOID functions (trace.ts DEFERRED_RETURN).
+     */
     ret: ret.optional(),
+    /** The call bug-checked the machine instead of returning: the trace ends here. */
+    bugCheck: BugCheck.optional(),
   });
 }
 
@@ -90,6 +131,8 @@ export const CALLS = {
       netBufferList: NullableId,
       /** Version field of the IP header the NBL starts with, as observed at the call (digest N2). */
       ipVersion: IpVersion.optional(),
+      /** NET_BUFFERs the NBL holds at the call, when recorded (the model's own count otherwise). */
+      netBufferCount: z.number().int().positive().optional(),
     }),
     StatusOnly,
   ),
@@ -102,6 +145,8 @@ export const CALLS = {
       subInterfaceIndex: Uint.default(0),
       netBufferList: NullableId,
       ipVersion: IpVersion.optional(),
+      /** NET_BUFFERs the NBL holds at the call, when recorded; more than one is bug check 0x1D3 (digest N4). */
+      netBufferCount: z.number().int().positive().optional(),
     }),
     StatusOnly,
   ),
@@ -109,7 +154,20 @@ export const CALLS = {
     "FwpsInjectTransportSendAsync0",
     z.strictObject({
       ...injectCommon,
-      endpointHandle: Uint.default(0),
+      /** A number, or a symbolic name for the endpoint handle the classify gave. */
+      endpointHandle: NumberOrName.default(0),
+      /** FWPS_TRANSPORT_SEND_PARAMS0, or null for a NULL sendArgs. */
+      sendArgs: z
+        .strictObject({
+          /** The remote address, as written (an IP address or a symbolic name); null for NULL. */
+          remoteAddress: z.string().min(1).max(200).nullable(),
+          remoteScopeId: NumberOrName.default(0),
+          /** The control data buffer by a symbolic name; null for NULL. */
+          controlData: NullableId.default(null),
+          controlDataLength: Uint.default(0),
+        })
+        .nullable()
+        .default(null),
       addressFamily: AddressFamilyName,
       compartmentId: Uint.default(0),
       netBufferList: NullableId,
@@ -147,7 +205,8 @@ export const CALLS = {
     z.strictObject({
       ...injectCommon,
       flowId: Id,
-      calloutId: Uint.default(0),
+      /** A number, or a symbolic name for the callout id. */
+      calloutId: NumberOrName.default(0),
       layerId: LayerName,
       streamFlags: z.array(StreamFlagSchema),
       /** The chain as linked at the call, head first; null for a NULL pointer (a disconnect). */
@@ -237,7 +296,12 @@ export const CALLS = {
   ),
   FwpsQueryPacketInjectionState0: callSchema(
     "FwpsQueryPacketInjectionState0",
-    z.strictObject({ injectionHandle: NullableId, netBufferList: NullableId }),
+    z.strictObject({
+      injectionHandle: NullableId,
+      netBufferList: NullableId,
+      /** The optional out parameter: null when the driver passed NULL for it (absent: a pointer was passed). */
+      injectionContext: z.literal(null).optional(),
+    }),
     z.strictObject({ injectionState: InjectionStateSchema, injectionContext: NullableId.optional() }),
   ),
 } as const;
@@ -298,8 +362,8 @@ export const StreamIndicatedEvent = z.strictObject({
   streamData: Id,
   layerId: LayerName,
   flowId: Id,
-  /** The NBLs of the indicated stream data, head first (engine-owned). */
-  netBufferListChain: z.array(Id).min(1),
+  /** The NBLs of the indicated stream data, head first (engine-owned); empty for a data-less indication (an abort, a disconnect, a FIN with dataLength 0). */
+  netBufferListChain: z.array(Id),
   /** Bytes of used data the chain describes. */
   dataLength: Uint,
   streamFlags: z.array(StreamFlagSchema),
@@ -314,6 +378,8 @@ export const AleClassifyEvent = z.strictObject({
   reauthorization: z.boolean(),
   /** The packet indicated with the classify, if any (the one a RECV_ACCEPT callout clones). */
   netBufferList: Id.optional(),
+  ipVersion: IpVersion.optional(),
+  direction: Direction.optional(),
 });
 
 /** A packet is indicated to a classifyFn: a fresh packet from the stack, or one injected earlier. */
@@ -322,6 +388,7 @@ export const PacketIndicatedEvent = z.strictObject({
   layerId: LayerName,
   netBufferList: Id,
   ipVersion: IpVersion.optional(),
+  direction: Direction.optional(),
   netBufferCount: z.number().int().positive().default(1),
 });
 

@@ -7,7 +7,8 @@
  *
  * - the compiler knows only the zod constructs the trace schemas use (strict objects, strings with
  *   length and regex checks, safe non-negative integers, literals, enums, booleans, nullable,
- *   optional, default, arrays, discriminated unions of objects, unions of literals,
+ *   optional, default, arrays, discriminated unions of objects, unions of literals, unions of a
+ *   string and a number schema (chosen by typeof),
  *   `record(string, unknown)`); a schema using anything else is not compiled, and always goes to zod;
  * - a compiled function never reports an error: for a value it does not accept, or is not sure
  *   about (an object whose prototype is not Object.prototype or null, which JSON.parse never
@@ -246,6 +247,13 @@ class Generator {
     if (options.length > 0 && options.every((option) => defOf(option).type === "literal")) {
       const values = options.flatMap((option) => defOf(option).values ?? []);
       return `if (${values.map((value) => `${input} !== ${literalSource(value)}`).join(" && ")}) return NOT; ${output} = ${input};`;
+    }
+    // A union of primitive schemas of distinct JavaScript types (a number or a string): the option is chosen by typeof.
+    const primitive: Readonly<Record<string, string>> = { string: "string", number: "number", boolean: "boolean" };
+    const kinds = options.map((option) => primitive[defOf(option).type]);
+    if (options.length > 0 && kinds.every((kind) => kind !== undefined) && new Set(kinds).size === kinds.length) {
+      const branches = options.map((option, index) => `if (typeof ${input} === ${JSON.stringify(kinds[index])}) { ${this.emit(option, input, output)} }`);
+      return `${branches.join(" else ")} else return NOT;`;
     }
     // A discriminated union of objects: the option is chosen by the discriminator's literal.
     const discriminator = def.discriminator;

@@ -504,6 +504,17 @@ const ENTRIES: readonly Rule[] = [
     reason: "The same pairing as complete/recv-accept-clone seen from the injection side; the model reports it under complete/recv-accept-clone, at the inject call when the completion came first.",
     reportedAs: "complete/recv-accept-clone",
   },
+  {
+    id: "bug-check/caused-by-misuse",
+    api: "every function",
+    family: "environment",
+    obliged: "engine",
+    outcome: "fatal",
+    statement: "The engine bug-checks the machine only at a call that breaks a caller rule: a documented fatal one (bug check 0x1D3 for a multi-NET_BUFFER receive injection) or misuse whose outcome the pages leave open.",
+    source: digest("N4"),
+    modelled: true,
+    decision: "A trace records a bug check as a call's `bugCheck` (the run ends there). Any caller misuse at that call explains it, whatever the code; a valid call that bug-checks is the engine's fault (decision trace/bug-check).",
+  },
   // ------------------------------------------------------------------ forward injection (digest F1-F3)
   {
     id: "forward-inject/handle-type",

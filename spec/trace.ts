@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import type { z } from "zod";
 import {
   AleClassifyEvent,
+  CALL_SITE_IRQLS,
   CALLS,
   CompletionEvent,
   DriverUnloadEvent,
@@ -44,6 +45,12 @@ export const NON_CALL_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   engineIdle: EngineIdleEvent,
   driverUnload: DriverUnloadEvent,
 };
+
+/**
+ * The one function whose return may come after later events (decision trace/deferred-return): its
+ * page says it waits for the pending injections. Every other call returns before the next event.
+ */
+export const DEFERRED_RETURN_FUNCTIONS: ReadonlySet<string> = new Set(["FwpsInjectionHandleDestroy0"]);
 
 /** Functions that return nothing: their calls need neither `ret` nor `callId`. */
 const VOID_FUNCTIONS: ReadonlySet<string> = new Set([
@@ -85,7 +92,15 @@ export function parseTraceEventWithZod(value: unknown, file = "<input>", line = 
   return parseEvent(value, file, line, false);
 }
 
-function parseEvent(value: unknown, file: string, line: number, fast: boolean): ParsedLine {
+/**
+ * Validates a driver call as it is sent, before it returns (a replay file's actions): a call event
+ * whose `ret` is not required yet. Every other check of parseTraceEvent applies.
+ */
+export function parseDriverCallEvent(value: unknown, file = "<input>", line = 1): ParsedLine {
+  return parseEvent(value, file, line, true, false);
+}
+
+function parseEvent(value: unknown, file: string, line: number, fast: boolean, returned = true): ParsedLine {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail(file, line, "", "expected a JSON object (one event per line)");
   }
@@ -109,8 +124,9 @@ function parseEvent(value: unknown, file: string, line: number, fast: boolean): 
     return fail(file, line, issue.path.map(String).join("."), issue.message);
   }
   const event = parsed.data as TraceEvent;
-  if (event.kind === "call" && event.ret === undefined && event.callId === undefined && !VOID_FUNCTIONS.has(event.fn)) {
-    return fail(file, line, "callId", "a call without `ret` needs a `callId` so that its later `return` event can name it");
+  if (event.kind === "call") {
+    const problem = callProblem(event, returned);
+    if (problem !== null) return fail(file, line, problem.field, problem.message);
   }
   return { ok: true, event };
 }
@@ -123,6 +139,24 @@ function parseEvent(value: unknown, file: string, line: number, fast: boolean): 
 export function isSkippedTraceLine(text: string): boolean {
   const trimmed = text.trimStart();
   return trimmed === "" || trimmed.startsWith("#") || trimmed.startsWith("//");
+}
+
+/** What is wrong with a call event beyond its schema (the rules a zod schema of one field cannot state), or null. */
+function callProblem(event: Extract<TraceEvent, { kind: "call" }>, returned: boolean): { field: string; message: string } | null {
+  const irqls = CALL_SITE_IRQLS[event.from.kind];
+  if (irqls !== undefined && !irqls.includes(event.irql)) {
+    return { field: "irql", message: `a call from ${event.from.kind} runs at ${irqls.join(" or ")}, not ${event.irql}` };
+  }
+  if (event.bugCheck !== undefined) {
+    if (event.ret !== undefined) return { field: "bugCheck", message: "a call that bug-checked did not return: give `bugCheck` or `ret`, not both" };
+    return null;
+  }
+  if (!returned || event.ret !== undefined || VOID_FUNCTIONS.has(event.fn)) return null;
+  if (!DEFERRED_RETURN_FUNCTIONS.has(event.fn)) {
+    return { field: "ret", message: `${event.fn} returns before the next event: record its \`ret\` (only FwpsInjectionHandleDestroy0 waits, and may return later in a \`return\` event)` };
+  }
+  if (event.callId === undefined) return { field: "callId", message: "a call without `ret` needs a `callId` so that its later `return` event can name it" };
+  return null;
 }
 
 /** Parses one line of JSON Lines text; blank and comment lines are the caller's to skip (isSkippedTraceLine). */

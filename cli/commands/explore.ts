@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DELIVERY_POLICIES, type DeliveryPolicy } from "../../spec/port.ts";
-import { parseTraceEvent } from "../../spec/trace.ts";
+import { parseDriverCallEvent, parseTraceEvent } from "../../spec/trace.ts";
 import { DEFAULT_SCOPE, type ExploreScope } from "../../properties/alphabet.ts";
 import { explore, replayActions, type ExploreCounterexample, type ExploreOutcome } from "../../properties/explore.ts";
 import type { Action } from "../../properties/session.ts";
@@ -92,7 +92,7 @@ export function readExploreReplay(file: string): ExploreReplay & { readonly chec
   const checkedActions = parsed.data.actions.map((action, index): Action => {
     if (action.kind === "deliver") return { kind: "deliver", max: action.max };
     const event = action.kind === "call" ? { kind: "call", callId: "c0", ...action.call } : action.event;
-    const result = parseTraceEvent(event, file, index + 1);
+    const result = action.kind === "call" ? parseDriverCallEvent(event, file, index + 1) : parseTraceEvent(event, file, index + 1);
     const field = action.kind === "call" ? "call" : "event";
     if (!result.ok) throw new UsageError(`${file}: field \`actions.${index}.${field}${result.error.field === "" ? "" : `.${result.error.field}`}\`: ${result.error.message}`);
     if (action.kind === "call") {
