@@ -1,11 +1,17 @@
 /**
- * What a command needs from the outside world: two output streams and whether stdout is a terminal.
- * Commands take it as a parameter so that tests run them in process and read what they printed.
+ * What a command needs from the outside world: two output streams, whether they are terminals, and
+ * whether progress is wanted. Commands take it as a parameter so that tests run them in process and
+ * read what they printed.
  */
 export interface CommandIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Standard output is a terminal. */
   readonly isTty: boolean;
+  /** Standard error (where progress goes) is a terminal. */
+  readonly errIsTty: boolean;
+  /** `--quiet`: no progress lines. */
+  readonly quiet: boolean;
 }
 
 /** Exit codes of every command: 0 conformant, 1 a rule broken, 2 a usage, input or adapter error. */
@@ -29,6 +35,8 @@ export function processIo(): CommandIo {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     isTty: process.stdout.isTTY === true,
+    errIsTty: process.stderr.isTTY === true,
+    quiet: false,
   };
 }
 
@@ -38,6 +46,8 @@ export function memoryIo(): CommandIo & { stdout: string; stderr: string } {
     stdout: "",
     stderr: "",
     isTty: false,
+    errIsTty: false,
+    quiet: false,
     out: (text: string) => {
       io.stdout += text;
     },

@@ -39,9 +39,19 @@ export interface ExploreOptions {
   readonly pool?: ExplorePool;
   /** Called when a level is complete, for progress display. */
   readonly onLevel?: (level: ExploreLevel) => void;
+  /** Called as the nodes of a level are expanded (for progress display): the level, nodes done of the level's frontier, sequences run so far. */
+  readonly onProgress?: (progress: ExploreProgress) => void;
 }
 
 /** A distinct state the exploration reached. */
+/** How far an exploration has got: in level `depth`, `expanded` of the `frontier` nodes. */
+export interface ExploreProgress {
+  readonly depth: number;
+  readonly expanded: number;
+  readonly frontier: number;
+  readonly sequences: number;
+}
+
 export interface ReachedState {
   readonly depth: number;
   readonly actions: readonly Action[];
@@ -270,7 +280,7 @@ export class Expander {
   }
 
   /** Every enabled action from every node, in order; stops at the first sequence that diverges. */
-  async expand(nodes: readonly { readonly actions: readonly Action[]; readonly snapshot: SessionSnapshot | null }[], depth: number, visited: Set<string>, options: { readonly deadline: number; readonly keepSnapshots: number; readonly onNewState?: ((reached: ReachedState) => void) | undefined }): Promise<LevelResult> {
+  async expand(nodes: readonly { readonly actions: readonly Action[]; readonly snapshot: SessionSnapshot | null }[], depth: number, visited: Set<string>, options: { readonly deadline: number; readonly keepSnapshots: number; readonly onNewState?: ((reached: ReachedState) => void) | undefined; readonly onNode?: ((sequences: number) => void) | undefined }): Promise<LevelResult> {
     const next: { actions: readonly Action[]; digest: string; snapshot: SessionSnapshot | null }[] = [];
     let sequences = 0;
     let probeFailure: readonly Action[] | null = null;
@@ -310,6 +320,7 @@ export class Expander {
           options.onNewState?.({ depth, actions, trace: reached.events });
         }
       }
+      options.onNode?.(sequences);
     }
     return result(null, false);
   }
@@ -370,8 +381,11 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
     const levelStarted = performance.now();
     let results: LevelResult[];
     const parallel = pool !== undefined && frontier.length >= 2 * pool.size;
+    const levelFrontier = frontier.length;
+    let expanded = 0;
     if (!parallel) {
-      results = [await expander.expand(frontier, depth, visited, { deadline, keepSnapshots: SNAPSHOT_LIMIT, onNewState: options.onNewState })];
+      const onNode = options.onProgress === undefined ? undefined : (levelSequences: number) => options.onProgress!({ depth, expanded: ++expanded, frontier: levelFrontier, sequences: sequences + levelSequences });
+      results = [await expander.expand(frontier, depth, visited, { deadline, keepSnapshots: SNAPSHOT_LIMIT, onNewState: options.onNewState, onNode })];
     } else {
       // Runs of nodes, handed to whichever worker is free; results are put back in node order, so
       // the next frontier, the figures and the counterexample are the ones a sequential search gives.
@@ -381,6 +395,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
       const workerPool = pool!;
       results = new Array<LevelResult>(runs.length);
       let nextRun = 0;
+      let levelSequences = 0;
       try {
         await Promise.all(
           Array.from({ length: workerPool.size }, async (_, worker) => {
@@ -391,6 +406,9 @@ export async function explore(options: ExploreOptions): Promise<ExploreOutcome> 
               const answer = await workerPool.expand(worker, { nodes: runs[index]!, depth, visitedAdd, deadline });
               if (options.coverage !== undefined) for (const [ruleId, count] of answer.coverage) options.coverage.set(ruleId, (options.coverage.get(ruleId) ?? 0) + count);
               results[index] = answer;
+              expanded += runs[index]!.length;
+              levelSequences += answer.sequences;
+              options.onProgress?.({ depth, expanded, frontier: levelFrontier, sequences: sequences + levelSequences });
             }
           }),
         );

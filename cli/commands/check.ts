@@ -12,6 +12,18 @@ import type { Platform } from "../../spec/vocabulary.ts";
 
 export const summary = "check a trace (JSON Lines) against the model: exit 0 conforms, 1 breaks a rule, 2 malformed";
 
+export const HELP = `usage: wfp-conform check TRACE.jsonl [--json] [--platform x64|arm64|x86]
+
+Checks a recorded trace (JSON Lines, one event per line: wfp-conform schema) against the reference
+model and prints every violation with its line, rule id, who broke it (the engine or the caller)
+and the source sentence. Leaks are judged only when the trace ends with a driverUnload event.
+
+  --json                 print the verdict as one JSON object (file, events, conforms, violations)
+  --platform P           x64 | arm64 | x86: the platform the trace was recorded on (default x64)
+
+exit codes: 0 conforms, 1 a rule was broken, 2 malformed trace or usage error
+`;
+
 const PLATFORMS: readonly Platform[] = ["x64", "arm64", "x86"];
 
 /** A violation as printed: the model's verdict plus the catalogue's source for its rule. */

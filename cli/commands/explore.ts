@@ -11,13 +11,14 @@ import { z } from "zod";
 import { DELIVERY_POLICIES, type DeliveryPolicy } from "../../spec/port.ts";
 import { parseDriverCallEvent, parseTraceEvent } from "../../spec/trace.ts";
 import { DEFAULT_SCOPE, type ExploreScope } from "../../properties/alphabet.ts";
-import { explore, replayActions, type ExploreCounterexample, type ExploreOutcome } from "../../properties/explore.ts";
+import { explore, replayActions, type ExploreCounterexample, type ExploreOutcome, type ExploreProgress } from "../../properties/explore.ts";
 import type { Action } from "../../properties/session.ts";
 import { assembleReport, type Configuration, type CounterexampleReport, type Exploration, type Report } from "../../reports/report.ts";
 import { renderEvent } from "../../reports/calls.ts";
 import { renderMarkdown } from "../../reports/markdown.ts";
 import { availableParallelism } from "node:os";
 import { startExplorePool } from "../explore-pool.ts";
+import { startProgress, type Progress } from "../progress.ts";
 import { loadTarget, type Identity } from "../targets.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 import { handshakeFailed, nonNegativeInt, parseIrqls, parseTimeLimit, readExpectations, slug, writeAtomically, writeReports } from "./run.ts";
@@ -54,6 +55,8 @@ divergence found is a shortest one.
   --expect FILE          rule ids the implementation is known to fail, one per line (# comments)
   --replay FILE          run one saved counterexample (DIR/counterexamples/*.json) and nothing else
   --json                 print the figures as one JSON object (states, distinctStates, sequences, statesPerSec, seconds, ...)
+  --quiet                no progress on standard error (per level: nodes of the level expanded, rate and
+                         ETA; live on a terminal, otherwise a plain line every few seconds)
 
 exit codes: 0 conformant, 1 not conformant (a rule was broken), 2 usage, input or adapter error
 `;
@@ -231,6 +234,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
                   settings: { port: { policy, completionIrql }, scope, families: identity.families, callTimeoutMs },
                 })
               : undefined;
+          let levelProgress: Progress | null = null;
+          let levelDepth = 0;
+          let lastReached: ExploreProgress | null = null;
           try {
             const outcome = await explore({
               factory: target.factory,
@@ -242,12 +248,25 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
               families: identity.families,
               ...(pool === undefined ? {} : { pool }),
               ...(left === undefined ? {} : { timeLimitMs: left }),
+              onProgress: (reached) => {
+                if (reached.depth !== levelDepth) {
+                  levelProgress?.finish();
+                  levelProgress = startProgress(io, `explore ${policy} at ${completionIrql}, depth ${reached.depth}/${depth}`);
+                  levelDepth = reached.depth;
+                }
+                lastReached = reached;
+                levelProgress!.update({ done: reached.expanded, total: reached.frontier, unit: "nodes", detail: `${reached.sequences} sequences` });
+              },
               onLevel: (level) => {
-                if (io.isTty) io.err(`${policy} at ${completionIrql}: depth ${level.depth}: ${level.sequences} sequences, ${level.newStates} new states, ${level.seconds.toFixed(1)} s\n`);
+                const frontier = lastReached?.frontier ?? 0;
+                levelProgress?.finish({ done: frontier, total: frontier, unit: "nodes", detail: `${level.sequences} sequences, ${level.newStates} new states` });
+                levelProgress = null;
               },
             });
             results.push({ configuration, outcome });
           } finally {
+            // (Assigned in the callbacks: TypeScript cannot see it.)
+            (levelProgress as Progress | null)?.finish();
             await pool?.close();
           }
         }

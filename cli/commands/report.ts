@@ -14,6 +14,19 @@ import { EXIT, UsageError, type CommandIo } from "../io.ts";
 
 export const summary = "merge shard reports: report merge --out DIR REPORT.json|DIR ...";
 
+export const HELP = `usage: wfp-conform report merge --out DIR [--force] REPORT.json|DIR ...
+
+Merges the reports of the shards of one run (run --shard I/N, one job each) into one report:
+rule verdicts combined, runs and coverage added up, every counterexample kept. Each input is a
+report.json or the folder holding it. Writes report.json, report.md, report.xml and report.html
+into --out and prints the Markdown summary.
+
+  --out DIR              where the merged report goes
+  --force                overwrite an existing report in --out
+
+exit codes: 0 conformant, 1 not conformant (a rule was broken), 2 usage, input or adapter error
+`;
+
 function readReport(input: string): Report {
   const file = existsSync(input) && statSync(input).isDirectory() ? join(input, "report.json") : input;
   if (!existsSync(file)) throw new UsageError(`${file}: no such report`);

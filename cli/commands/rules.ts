@@ -11,7 +11,7 @@ import { renderRuleCard } from "../rule-card.ts";
 
 export const summary = "print the rule catalogue (a table, or JSON with --json), or one rule: rules <id>";
 
-const USAGE = `usage: wfp-conform rules [<id>] [--json]
+export const HELP = `usage: wfp-conform rules [<id>] [--json]
 
 Without an id: every rule of the catalogue, as a table (or a JSON array with --json).
 With an id (such as completion/once-per-nbl): that rule's statement, who is obliged, the outcome,
@@ -30,11 +30,11 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     strict: true,
   });
   if (values.help) {
-    io.out(USAGE);
+    io.out(HELP);
     return EXIT.ok;
   }
   if (positionals.length > 1) {
-    io.err(`wfp-conform rules: one rule id at a time (got ${positionals.length})\n${USAGE}`);
+    io.err(`wfp-conform rules: one rule id at a time (got ${positionals.length})\n${HELP}`);
     return EXIT.usage;
   }
   const [id] = positionals;

@@ -17,6 +17,7 @@ import { renderMarkdown } from "../../reports/markdown.ts";
 import { renderJunit } from "../../reports/junit.ts";
 import { renderHtml } from "../../reports/html.ts";
 import { loadTarget, type Identity, type Target } from "../targets.ts";
+import { startProgress } from "../progress.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 
 export const summary = "run generated conformance checks of an implementation and write the reports (json, md, xml, html)";
@@ -26,7 +27,8 @@ export const HELP = `usage: wfp-conform run (--impl TARGET | --impl-cmd "COMMAND
   --impl TARGET          builtin | builtin:mutant/<name> | ./module.js|.ts exporting createPort (default builtin)
   --impl-cmd "COMMAND"   an implementation in any language, over the JSON Lines protocol (docs/protocol.md)
   --seed N               base seed (default 1); the same seed gives the same runs, verdicts and report
-  --runs N               generated runs in all, split over the configurations (default 100)
+  --runs N               generated runs in all, exactly, split over the configurations (default 100;
+                         with --shard, over the configurations of every shard)
   --max-commands N       operations per generated run (default 80)
   --policy P             all | immediate | fifo | lifo | random | batch (default all)
   --irql L               all | PASSIVE_LEVEL | DISPATCH_LEVEL: the IRQL completions run at (default all)
@@ -43,6 +45,8 @@ export const HELP = `usage: wfp-conform run (--impl TARGET | --impl-cmd "COMMAND
   --replay-path P        with --path: the command list's shrink path (printed with each counterexample)
   --shard I/N            run the I-th of N shares of the configurations (merge with wfp-conform report merge)
   --json                 print the report as JSON instead of Markdown
+  --quiet                no progress on standard error (on a terminal a live line with runs done, rate
+                         and ETA; otherwise a plain line every few seconds)
 
 exit codes: 0 conformant, 1 not conformant (a rule was broken), 2 usage, input or adapter error
 `;
@@ -252,7 +256,10 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         if (!values["no-scheduled"] && policy !== "immediate") configurations.push({ policy, completionIrql, scheduled: true });
       }
     }
-    const indexed = configurations.map((configuration, index) => ({ configuration, index }));
+    // --runs N is N runs in all: configuration i of k gets floor(N/k), the first N mod k one more
+    // (shares taken before sharding, so the shards of one run add up to N too).
+    const shareOf = (index: number) => Math.floor(runs / configurations.length) + (index < runs % configurations.length ? 1 : 0);
+    const indexed = configurations.map((configuration, index) => ({ configuration, index, share: shareOf(index) })).filter(({ share }) => share > 0 || values.path !== undefined);
     const selected = shard === null ? indexed : indexed.filter(({ index }) => index % shard.count === shard.index - 1);
     if (values.path !== undefined && selected.length !== 1) {
       throw new UsageError("--path replays one configuration: give --policy, --irql and --scheduled-only or --no-scheduled so that exactly one is selected");
@@ -277,11 +284,15 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     const dimensions = new DimensionCoverage();
     const outcomes: { outcome: ConformanceOutcome; configuration: RunConfiguration; maxCommands: number }[] = [];
     let runsDone = 0;
-    const progress = () => {
+    const plannedRuns = saved.length + (replayOnly === null ? selected.reduce((sum, { share }) => sum + Math.max(1, share), 0) : 0);
+    const progress = startProgress(io, "run");
+    const reading = () => ({ done: Math.min(runsDone, plannedRuns), total: plannedRuns, unit: "runs", detail: `${coverage.size} rules exercised` });
+    progress.update(reading());
+    const onRun = () => {
       runsDone += 1;
-      if (io.isTty) io.err(`\r${runsDone} runs, ${coverage.size} rules covered, ${((performance.now() - startedMs) / 1000).toFixed(1)} s   `);
+      progress.update(reading());
     };
-    const common = { factory: target.factory, coverage, dimensions, callTimeoutMs, families: identity.families, onRun: progress };
+    const common = { factory: target.factory, coverage, dimensions, callTimeoutMs, families: identity.families, onRun };
     let interrupted = false;
     const remaining = (): number | undefined => (deadline === null ? undefined : Math.max(1, Math.floor(deadline - performance.now())));
 
@@ -321,7 +332,6 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       if (outcome.unanswered) break;
     }
     if (replayOnly === null && !outcomes.some(({ outcome }) => outcome.unanswered)) {
-      const perConfiguration = Math.max(1, Math.ceil(runs / Math.max(1, configurations.length)));
       for (const [index, configuration] of configurations.entries()) {
         // Too little time left to start another configuration: stop here, and say so in the report.
         if (deadline !== null && deadline - performance.now() < 100) {
@@ -335,7 +345,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
           port: { policy: configuration.policy, completionIrql: configuration.completionIrql },
           scheduled: configuration.scheduled,
           seed: configurationSeed,
-          numRuns: perConfiguration,
+          numRuns: Math.max(1, selected[index]!.share),
           maxCommands,
           shrunk,
           ...(values.path === undefined ? {} : { path: values.path }),
@@ -348,7 +358,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         if (outcome.unanswered) break;
       }
     }
-    if (io.isTty) io.err("\n");
+    progress.finish(reading());
 
     // Save each counterexample as a replay file (the folder is rewritten: still-failing replays and new ones).
     const entries = found.map(({ counterexample, configuration, maxCommands: commands }, index) => {
