@@ -85,7 +85,7 @@ td.mark-unexpected-pass { color: #fff; background: #bc4c00; }
 td.mark-not-implemented, td.mark-not-exercised, td.mark-not-modelled { color: var(--muted); background: var(--bg-soft); }
 td.mark a { color: inherit; }
 .counterexample { border: 1px solid var(--line); border-radius: 6px; padding: 0 1rem 1rem; margin: 1rem 0; }
-.counterexample.kind-engine-violation, .counterexample.kind-error, .counterexample.kind-port-error { border-left: 4px solid var(--fail); }
+.counterexample.kind-engine-violation, .counterexample.kind-caller-violation, .counterexample.kind-error, .counterexample.kind-port-error { border-left: 4px solid var(--fail); }
 .counterexample.kind-verifier-mismatch { border-left: 4px solid var(--warn); }
 .counterexample .summary { font-weight: 600; }
 /* Long calls wrap under their text, not under the line number (a hanging indent), so results stay in view. */
@@ -222,7 +222,9 @@ function counterexampleArticle(report: Report, counterexample: CounterexampleRep
   const configuration = counterexample.configuration;
   const replay: [string, string][] = [
     ["configuration", `${configuration.policy} delivery, completions at ${configuration.completionIrql}, ${configuration.scheduled ? "scheduled interleavings" : "not scheduled"}`],
-    ...(counterexample.origin === "explored"
+    ...(counterexample.origin === "recorded"
+      ? ([["found by", "wfp-conform check, in a recorded trace"]] as [string, string][])
+      : counterexample.origin === "explored"
       ? ([["found by", `bounded exhaustive exploration, after ${counterexample.runsToFailure} sequences (a shortest diverging sequence, not shrunk)`]] as [string, string][])
       : ([
           ["seed", String(counterexample.seed)],

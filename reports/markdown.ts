@@ -55,7 +55,8 @@ export function renderMarkdown(report: Report): string {
     lines.push("", "```c");
     counterexample.calls.forEach((call, step) => lines.push(`${step + 1 === counterexample.step ? ">>" : "  "} ${call}`));
     lines.push("```", "");
-    if (counterexample.origin === "explored") lines.push(`${counterexample.configuration.policy} delivery at ${counterexample.configuration.completionIrql}. ${provenance(counterexample)}`, "");
+    if (counterexample.origin === "recorded") lines.push(provenance(counterexample), "");
+    else if (counterexample.origin === "explored") lines.push(`${counterexample.configuration.policy} delivery at ${counterexample.configuration.completionIrql}. ${provenance(counterexample)}`, "");
     else lines.push(`Seed ${counterexample.seed}, path \`${counterexample.path}\`, ${counterexample.configuration.policy} delivery at ${counterexample.configuration.completionIrql}${counterexample.configuration.scheduled ? ", scheduled" : ""}; ${counterexample.runsToFailure} runs to the first failure, ${counterexample.shrinks} shrinks.`, "");
     lines.push(`Replay: \`${counterexample.replay}\``);
   });

@@ -28,7 +28,8 @@ export type Configuration = z.infer<typeof ConfigurationSchema>;
 export const CounterexampleSchema = z.strictObject({
   /** The rules the divergence is about (empty for an adapter or harness error). */
   ruleIds: z.array(z.string()),
-  kind: z.enum(["engine-violation", "verifier-mismatch", "port-error", "error"]),
+  /** caller-violation: in a recorded trace (`check`), the driver broke a caller rule. */
+  kind: z.enum(["engine-violation", "caller-violation", "verifier-mismatch", "port-error", "error"]),
   summary: z.string(),
   /** 1-based index, in `calls`, of the step where the implementation and the model diverged. */
   step: z.number().int().nonnegative(),
@@ -49,8 +50,8 @@ export const CounterexampleSchema = z.strictObject({
   hits: z.number().int().nonnegative().optional(),
   /** Rules the shrunk run broke at earlier steps: this failure was never seen without them and may be their consequence. */
   after: z.array(z.string()).optional(),
-  /** "explored" for a shortest sequence found by `explore` (seed and path then mean nothing). */
-  origin: z.enum(["generated", "explored"]).optional(),
+  /** "explored" for a shortest sequence found by `explore`, "recorded" for a trace `check` read (seed and path then mean nothing). */
+  origin: z.enum(["generated", "explored", "recorded"]).optional(),
 });
 export type CounterexampleReport = z.infer<typeof CounterexampleSchema>;
 
@@ -247,6 +248,7 @@ export function assembleReport(parts: ReportParts): Report {
 
 /** Where a counterexample came from, in one sentence. */
 export function provenance(counterexample: CounterexampleReport): string {
+  if (counterexample.origin === "recorded") return `Found in a recorded trace by \`wfp-conform check\`: the last ${counterexample.calls.length} events up to the violation are shown.`;
   if (counterexample.origin === "explored") {
     return `Found by bounded exhaustive exploration after ${counterexample.runsToFailure} sequences: a shortest diverging sequence, so not shrunk${counterexample.replayFile === null ? "" : `; replay file ${counterexample.replayFile}`}.`;
   }

@@ -213,10 +213,11 @@ export class LineSplitter {
 
 /**
  * Streams a JSON Lines trace file, yielding the event lines (not blank, not comments) parsed, in order, a chunk of the file
- * at a time (one array per chunk read). Memory holds one chunk, never the whole file.
+ * at a time (one array per chunk read). Memory holds one chunk, never the whole file. With `stream`
+ * (standard input), that is read instead and `path` only names it in errors.
  */
-export async function* readTraceFileBatches(path: string, options: { readonly chunkBytes?: number } = {}): AsyncGenerator<TraceLine[]> {
-  const input = createReadStream(path, { encoding: "utf8", highWaterMark: options.chunkBytes ?? 1 << 18 });
+export async function* readTraceFileBatches(path: string, options: { readonly chunkBytes?: number; readonly stream?: AsyncIterable<string | Buffer> } = {}): AsyncGenerator<TraceLine[]> {
+  const input = options.stream ?? createReadStream(path, { encoding: "utf8", highWaterMark: options.chunkBytes ?? 1 << 18 });
   const splitter = new LineSplitter();
   let line = 0;
   const parse = (texts: readonly string[]): TraceLine[] => {
@@ -228,8 +229,9 @@ export async function* readTraceFileBatches(path: string, options: { readonly ch
     }
     return batch;
   };
+  const decoder = new TextDecoder();
   for await (const chunk of input) {
-    const batch = parse(splitter.push(chunk as string));
+    const batch = parse(splitter.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true })));
     if (batch.length > 0) yield batch;
   }
   const last = parse(splitter.end());
