@@ -167,3 +167,31 @@ describe("--runs N runs exactly N", () => {
     expect(shards.reduce((sum, runs) => sum + runs, 0)).toBe(20);
   });
 });
+
+describe("versions in replay files and reports", () => {
+  it("a run's replay files and report carry the tool version; an older or other replay file is refused clearly", async () => {
+    const { readdirSync, readFileSync, writeFileSync } = await import("node:fs");
+    const out = join(dir, "versioned");
+    const failing = await cli(["run", "--impl", "builtin:mutant/create-rejects-af-unspec", "--runs", "40", "--quiet", "--out", out]);
+    expect(failing.code, failing.err).toBe(1);
+    const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as { toolVersion: string };
+    expect(report.toolVersion).toBe(TOOL_VERSION);
+    expect(readFileSync(join(out, "report.md"), "utf8")).toContain(`Report of wfp-conformance ${TOOL_VERSION}.`);
+    const [name] = readdirSync(join(out, "counterexamples"));
+    const file = join(out, "counterexamples", name!);
+    const replay = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(replay).toMatchObject({ version: 2, toolVersion: TOOL_VERSION });
+    const again = await cli(["run", "--impl", "builtin:mutant/create-rejects-af-unspec", "--replay", file, "--quiet", "--out", join(dir, "replayed")]);
+    expect(again.code, again.err).toBe(1);
+
+    writeFileSync(file, JSON.stringify({ ...replay, toolVersion: "0.0.1" }));
+    const other = await cli(["run", "--replay", file, "--out", join(dir, "other")]);
+    expect(other.code).toBe(2);
+    expect(other.err).toContain(`written by wfp-conformance 0.0.1; a seed/path replay reproduces only with the version that generated it, and this is wfp-conformance ${TOOL_VERSION}`);
+    const { toolVersion: _dropped, ...older } = replay;
+    writeFileSync(file, JSON.stringify({ ...older, version: 1 }));
+    const old = await cli(["run", "--replay", file, "--out", join(dir, "old")]);
+    expect(old.code).toBe(2);
+    expect(old.err).toContain("replay file format 1, written by wfp-conformance 0.1.0 or earlier; wfp-conformance");
+  });
+});

@@ -79,7 +79,7 @@ describe("wfp-conform explore", () => {
 
     const dir = mkdtempSync(join(tmpdir(), "wfp-explore-bad-"));
     const bad = join(dir, "bad.json");
-    writeFileSync(bad, JSON.stringify({ tool: "wfp-conformance-explore-replay", version: 1, implementation: "x", configuration: { policy: "fifo", completionIrql: "DISPATCH_LEVEL" }, ruleIds: [], actions: [{ kind: "call", call: { fn: "FwpsInjectionHandleCreate0", irql: "PASSIVE_LEVEL", from: { kind: "thread" }, args: { addressFamily: 4 } } }], calls: [] }));
+    writeFileSync(bad, JSON.stringify({ tool: "wfp-conformance-explore-replay", version: 2, toolVersion: "0.1.0", implementation: "x", configuration: { policy: "fifo", completionIrql: "DISPATCH_LEVEL" }, ruleIds: [], actions: [{ kind: "call", call: { fn: "FwpsInjectionHandleCreate0", irql: "PASSIVE_LEVEL", from: { kind: "thread" }, args: { addressFamily: 4 } } }], calls: [] }));
     const replay = await explore("--replay", bad);
     expect(replay.code).toBe(2);
     expect(replay.stderr).toContain(bad);

@@ -61,5 +61,6 @@ export function renderMarkdown(report: Report): string {
     lines.push(`Replay: \`${counterexample.replay}\``);
   });
   lines.push(...dimensionsMarkdown(report.dimensions));
+  if (report.toolVersion !== undefined) lines.push("", `Report of wfp-conformance ${report.toolVersion}.`);
   return lines.join("\n") + "\n";
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { RULES } from "../spec/rules.ts";
+import { TOOL_VERSION } from "../spec/tool.ts";
 import { sourceText, type Rule } from "../spec/catalogue.ts";
 import type { ApiFamily } from "../spec/vocabulary.ts";
 import { renderEvent } from "./calls.ts";
@@ -122,6 +123,8 @@ export type Exploration = z.infer<typeof ExplorationSchema>;
 export const ReportSchema = z.strictObject({
   tool: z.literal("wfp-conformance"),
   version: z.literal(REPORT_VERSION),
+  /** The version of wfp-conformance that made the report (absent in reports of 0.1.0 and earlier). */
+  toolVersion: z.string().optional(),
   implementation: z.string(),
   /** API families the implementation implements; rules of the others are "not implemented". */
   families: z.array(z.string()),
@@ -229,6 +232,7 @@ export function assembleReport(parts: ReportParts): Report {
   return {
     tool: "wfp-conformance",
     version: REPORT_VERSION,
+    toolVersion: TOOL_VERSION,
     implementation: parts.implementation,
     families: [...parts.families],
     verifier: parts.verifier,

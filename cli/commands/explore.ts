@@ -19,6 +19,7 @@ import { renderMarkdown } from "../../reports/markdown.ts";
 import { availableParallelism } from "node:os";
 import { startExplorePool } from "../explore-pool.ts";
 import { startProgress, type Progress } from "../progress.ts";
+import { REPLAY_FORMAT, checkReplayStamp, replayStamp } from "../replay-format.ts";
 import { loadTarget, type Identity } from "../targets.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 import { handshakeFailed, nonNegativeInt, parseIrqls, parseTimeLimit, readExpectations, slug, writeAtomically, writeReports } from "./run.ts";
@@ -70,7 +71,9 @@ const ActionSchema = z.union([
 /** A saved counterexample of `explore`: the shortest diverging sequence, replayable on its own. */
 export const ExploreReplaySchema = z.strictObject({
   tool: z.literal("wfp-conformance-explore-replay"),
-  version: z.literal(1),
+  version: z.literal(REPLAY_FORMAT),
+  /** The version of wfp-conformance that wrote it (the actions replay with any version). */
+  toolVersion: z.string(),
   implementation: z.string(),
   configuration: z.strictObject({ policy: z.enum(DELIVERY_POLICIES), completionIrql: z.enum(["PASSIVE_LEVEL", "DISPATCH_LEVEL"]) }),
   ruleIds: z.array(z.string()),
@@ -87,6 +90,7 @@ export function readExploreReplay(file: string): ExploreReplay & { readonly chec
   } catch (error) {
     throw new UsageError(`${file}: not a readable JSON replay file: ${(error as Error).message}`);
   }
+  checkReplayStamp(file, value, "wfp-conformance-explore-replay", false);
   const parsed = ExploreReplaySchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -312,7 +316,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         name,
         content: {
           tool: "wfp-conformance-explore-replay",
-          version: 1,
+          ...replayStamp(),
           implementation: target.name,
           configuration: { policy: configuration.policy as DeliveryPolicy, completionIrql: configuration.completionIrql as "PASSIVE_LEVEL" | "DISPATCH_LEVEL" },
           ruleIds: [...ruleIds],

@@ -18,6 +18,7 @@ import { renderJunit } from "../../reports/junit.ts";
 import { renderHtml } from "../../reports/html.ts";
 import { loadTarget, type Identity, type Target } from "../targets.ts";
 import { startProgress } from "../progress.ts";
+import { REPLAY_FORMAT, checkReplayStamp, replayStamp } from "../replay-format.ts";
 import { EXIT, UsageError, type CommandIo } from "../io.ts";
 
 export const summary = "run generated conformance checks of an implementation and write the reports (json, md, xml, html)";
@@ -54,7 +55,9 @@ exit codes: 0 conformant, 1 not conformant (a rule was broken), 2 usage, input o
 /** A saved counterexample: everything needed to replay it. */
 export const ReplayFileSchema = z.strictObject({
   tool: z.literal("wfp-conformance-replay"),
-  version: z.literal(1),
+  version: z.literal(REPLAY_FORMAT),
+  /** The version of wfp-conformance that wrote it: a seed/path replay needs the same one. */
+  toolVersion: z.string(),
   implementation: z.string(),
   configuration: z.strictObject({ policy: z.enum(DELIVERY_POLICIES), completionIrql: z.enum(["PASSIVE_LEVEL", "DISPATCH_LEVEL"]), scheduled: z.boolean() }),
   seed: z.number().int(),
@@ -109,6 +112,7 @@ export function readReplayFile(file: string): ReplayFile {
   } catch (error) {
     throw new UsageError(`${file}: not a readable JSON replay file: ${(error as Error).message}`);
   }
+  checkReplayStamp(file, value, "wfp-conformance-replay", true);
   const parsed = ReplayFileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -367,7 +371,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       const replayFile = relative(out, join(savedDir, name)) || name;
       const content: ReplayFile = {
         tool: "wfp-conformance-replay",
-        version: 1,
+        ...replayStamp(),
         implementation: target.name,
         configuration,
         seed: counterexample.seed,
