@@ -3,6 +3,7 @@
  * count of occurrences or the largest value reached. The goals are what a default `run` (100 runs)
  * is meant to reach; properties/coverage.ts measures them.
  */
+import { INJECT_FUNCTIONS } from "../spec/vocabulary.ts";
 
 export type DimensionId = "irql" | "contexts" | "live-handles" | "outstanding" | "chains" | "stream-ends" | "query" | "clones" | "reused-ids" | "run-length";
 
@@ -28,12 +29,7 @@ const UP_TO_DISPATCH = [
   "FwpsFreeNetBufferList0",
   "FwpsFreeCloneNetBufferList0",
   "FwpsCloneStreamData0",
-  "FwpsInjectNetworkSendAsync0",
-  "FwpsInjectNetworkReceiveAsync0",
-  "FwpsInjectTransportSendAsync0",
-  "FwpsInjectTransportReceiveAsync0",
-  "FwpsInjectForwardAsync0",
-  "FwpsStreamInjectAsync0",
+  ...INJECT_FUNCTIONS,
   "FwpsPendOperation0",
   "FwpsCompleteOperation0",
   "FwpsQueryPacketInjectionState0",
